@@ -1,0 +1,64 @@
+/// The seam between the core and one bridge. A connector supplies its bridge's description,
+/// flows, capabilities and logins, removes logins and runs login processes; the core owns
+/// everything around that (sessions, their state machine, retries, expiry, persistence).
+///
+/// Connectors report failures as ``BridgesError`` (`.upstream` when the bridge behind them failed
+/// or is unreachable) and end a login with ``LoginFailed``.
+public protocol BridgeConnector: Sendable {
+    var bridgeID: String { get }
+
+    /// What the bridge is, and whether it can take logins right now.
+    func describe() async -> BridgeDescriptor
+
+    func loginFlows() async throws -> [LoginFlow]
+
+    /// mautrix bridgev2 provisioning capabilities, snake_case keys, passed to clients as they are.
+    func capabilities() async throws -> JSONValue
+
+    /// Every login on the bridge, with its accounts and their state.
+    func logins() async throws -> [Login]
+
+    /// Removes a login. Returns the login as it was, or `nil` when the bridge has no such login.
+    func removeLogin(_ loginID: String, scope: RemoveScope) async throws -> Login?
+
+    /// Starts a login process and returns it with its first step.
+    func startLogin(_ request: LoginStart) async throws -> StartedLogin
+}
+
+public struct LoginStart: Sendable {
+    public var flowID: String
+    /// The login to re-authenticate, for a reconnect; `nil` adds a new login.
+    public var reconnectLoginID: String?
+    /// The core's session ID, for connectors that show it (demo pages) or log it.
+    public var sessionID: String
+
+    public init(flowID: String, reconnectLoginID: String?, sessionID: String) {
+        self.flowID = flowID
+        self.reconnectLoginID = reconnectLoginID
+        self.sessionID = sessionID
+    }
+}
+
+public struct StartedLogin: Sendable {
+    public var process: any LoginProcess
+    public var firstStep: Step
+
+    public init(process: any LoginProcess, firstStep: Step) {
+        self.process = process
+        self.firstStep = firstStep
+    }
+}
+
+/// One running login on a connector. The core calls it one step at a time, never concurrently.
+public protocol LoginProcess: Sendable {
+    /// Applies a `user_input` or `cookies` step and returns the next step.
+    func submit(_ submission: StepSubmission, to step: Step) async throws -> Step
+
+    /// Waits while a `display_and_wait` step is shown and returns the next step: a refreshed
+    /// display (say a new QR payload), another step, or `complete`. The core runs this in the
+    /// background and cancels the task when the session ends.
+    func waitForNextStep(after step: Step) async throws -> Step
+
+    /// Abandons the process; called once when the session is cancelled, expires or fails.
+    func cancel() async
+}

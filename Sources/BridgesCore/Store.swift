@@ -1,0 +1,80 @@
+import Foundation
+
+public enum LoginSessionStatus: String, Sendable, Codable, CaseIterable {
+    case waitingForInput = "waiting_for_input"
+    case waitingForCookies = "waiting_for_cookies"
+    case waitingForDisplay = "waiting_for_display"
+    case complete
+    case cancelled
+    case failed
+
+    public var isTerminal: Bool {
+        switch self {
+        case .complete, .cancelled, .failed: true
+        default: false
+        }
+    }
+}
+
+/// What survives a restart of a login session: never a step's content or a typed value.
+public struct LoginSessionRecord: Sendable, Hashable, Codable {
+    public var id: String
+    public var bridgeID: String
+    public var flowID: String
+    public var status: LoginSessionStatus
+    public var error: SessionError?
+    public var loginID: String?
+    public var accountID: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: String, bridgeID: String, flowID: String, status: LoginSessionStatus, error: SessionError? = nil,
+        loginID: String? = nil, accountID: String? = nil, createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.bridgeID = bridgeID
+        self.flowID = flowID
+        self.status = status
+        self.error = error
+        self.loginID = loginID
+        self.accountID = accountID
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// An API access token as stored: only a hash of the secret is kept.
+public struct AccessTokenRecord: Sendable, Hashable, Codable {
+    public var id: String
+    public var name: String
+    public var secretHash: String
+    public var createdAt: Date
+
+    public init(id: String, name: String, secretHash: String, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.secretHash = secretHash
+        self.createdAt = createdAt
+    }
+}
+
+/// What must survive a restart. SQLite implements it for one instance; a PostgreSQL
+/// implementation serves several instances sharing one state.
+public protocol Store: Sendable {
+    func saveSession(_ record: LoginSessionRecord) async throws
+    func session(id: String) async throws -> LoginSessionRecord?
+    /// Ends every session that was not finished, as after a restart; returns how many.
+    func failUnfinishedSessions(with error: SessionError, at date: Date) async throws -> Int
+    func deleteSessions(updatedBefore date: Date) async throws -> Int
+
+    /// Logins that an in-process connector owns (the bridge behind a remote connector keeps its own).
+    func saveLogin(_ login: Login, bridgeID: String) async throws
+    func logins(bridgeID: String) async throws -> [Login]
+    func deleteLogin(bridgeID: String, loginID: String) async throws -> Bool
+
+    func insertToken(_ token: AccessTokenRecord) async throws
+    func tokens() async throws -> [AccessTokenRecord]
+    func token(secretHash: String) async throws -> AccessTokenRecord?
+    func deleteToken(id: String) async throws -> Bool
+}

@@ -1,0 +1,60 @@
+import BridgesCore
+import Crypto
+import Foundation
+
+/// API access tokens. Only a SHA-256 of each secret is stored: the secrets are 256 random bits,
+/// so a fast hash is enough, and a stolen database holds nothing that opens the API.
+public struct AccessTokens: Sendable {
+    private let store: any Store
+    /// A token accepted without being stored (`BRIDGES_ACCESS_TOKEN`), for automation.
+    private let environmentTokenHash: [UInt8]?
+
+    public init(store: any Store, environmentToken: String?) {
+        self.store = store
+        self.environmentTokenHash = environmentToken.flatMap { $0.isEmpty ? nil : Array(SHA256.hash(data: Data($0.utf8))) }
+    }
+
+    public static func newSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return "bt_" + Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func hash(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Creates a token and returns its record and its secret, which is shown once and never again.
+    public func create(name: String) async throws -> (record: AccessTokenRecord, secret: String) {
+        let secret = Self.newSecret()
+        let record = AccessTokenRecord(
+            id: Identifiers.make(prefix: "tok_", length: 12), name: name, secretHash: Self.hash(secret), createdAt: Date())
+        try await store.insertToken(record)
+        return (record, secret)
+    }
+
+    /// Compares without an early exit, so the time taken says nothing about where they differ.
+    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
+        return difference == 0
+    }
+
+    public func list() async throws -> [AccessTokenRecord] {
+        try await store.tokens()
+    }
+
+    public func revoke(id: String) async throws -> Bool {
+        try await store.deleteToken(id: id)
+    }
+
+    public func isValid(_ presented: String) async -> Bool {
+        let digest = Array(SHA256.hash(data: Data(presented.utf8)))
+        if let environmentTokenHash, Self.constantTimeEqual(digest, environmentTokenHash) { return true }
+        let hex = digest.map { String(format: "%02x", $0) }.joined()
+        return (try? await store.token(secretHash: hex)) != nil
+    }
+}

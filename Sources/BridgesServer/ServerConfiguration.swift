@@ -1,0 +1,116 @@
+import BridgesCore
+import Configuration
+import Foundation
+import SystemPackage
+
+/// Everything `bridges serve` can be told. Read from, in order of precedence: command-line
+/// flags, environment variables (`BRIDGES_` + the key in upper snake case), the YAML file given
+/// with `--config`, and the defaults below.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 23373
+    public var dataDirectory: URL
+    /// The URL clients use to reach this server; defaults to `http://<host>:<port>`. The demo's
+    /// QR codes and pages point here, so set it when clients reach the server another way.
+    public var publicURL: String?
+    /// An extra accepted token from `BRIDGES_ACCESS_TOKEN`, never stored.
+    public var environmentToken: String?
+    public var sessionIdleTimeout: Duration = .seconds(600)
+    public var displayWait: Duration = .seconds(20)
+    public var demoEnabled = true
+    public var demoQRRefresh: Duration = .seconds(30)
+    public var demoNothingDelay: Duration = .seconds(3)
+    public var logLevel = "info"
+
+    public init(dataDirectory: URL) {
+        self.dataDirectory = dataDirectory
+    }
+
+    /// The URL that this configuration's server answers on.
+    public func baseURL(port actualPort: Int? = nil) -> String {
+        if let publicURL { return publicURL }
+        let shownHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+        let bracketed = shownHost.contains(":") ? "[\(shownHost)]" : shownHost
+        return "http://\(bracketed):\(actualPort ?? port)"
+    }
+
+    /// A per-user application-data folder: `$XDG_DATA_HOME/bridges`, `~/.local/share/bridges`,
+    /// or on macOS `~/Library/Application Support/Bridges`.
+    public static func defaultDataDirectory() -> URL {
+        #if os(macOS)
+        return FileManager.default.homeDirectoryForCurrentUser
+            .appendingPathComponent("Library/Application Support/Bridges", isDirectory: true)
+        #else
+        if let xdg = ProcessInfo.processInfo.environment["XDG_DATA_HOME"], !xdg.isEmpty {
+            return URL(fileURLWithPath: xdg).appendingPathComponent("bridges", isDirectory: true)
+        }
+        return FileManager.default.homeDirectoryForCurrentUser
+            .appendingPathComponent(".local/share/bridges", isDirectory: true)
+        #endif
+    }
+
+    /// Reads the configuration. `overrides` holds the command-line flags that were given, keyed
+    /// like the file (`port`, `dataDir`, ...); they win over everything else.
+    public static func load(
+        configFile: String?, overrides: [String: String] = [:],
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> ServerConfiguration {
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(
+                name: "command line",
+                values: Dictionary(uniqueKeysWithValues: overrides.map { (AbsoluteConfigKey($0.key.split(separator: ".").map(String.init)), ConfigValue(.string($0.value), isSecret: false)) })),
+            EnvironmentVariablesProvider(
+                environmentVariables: environment,
+                secretsSpecifier: .specific(["BRIDGES_ACCESS_TOKEN"])
+            ).prefixKeys(with: "bridges"),
+        ]
+        if let configFile {
+            guard FileManager.default.fileExists(atPath: configFile) else {
+                throw ConfigurationError("The configuration file \(configFile) does not exist.")
+            }
+            do {
+                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(configFile)))
+            } catch {
+                throw ConfigurationError("The configuration file \(configFile) could not be read: \(error)")
+            }
+        }
+        let reader = ConfigReader(providers: providers)
+
+        func seconds(_ key: String, default value: Duration) throws -> Duration {
+            guard let text = reader.string(forKey: ConfigKey(key)) else { return value }
+            guard let number = Double(text), number > 0 else {
+                throw ConfigurationError("'\(key)' must be a positive number of seconds, not '\(text)'.")
+            }
+            return .milliseconds(Int64(number * 1000))
+        }
+
+        let dataDir = reader.string(forKey: "dataDir").map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+        var configuration = ServerConfiguration(dataDirectory: dataDir ?? defaultDataDirectory())
+        configuration.host = reader.string(forKey: "host", default: configuration.host)
+        if let port = reader.string(forKey: "port") {
+            guard let value = Int(port), (0...65535).contains(value) else {
+                throw ConfigurationError("'port' must be a number from 0 to 65535, not '\(port)'.")
+            }
+            configuration.port = value
+        }
+        configuration.publicURL = reader.string(forKey: "publicURL")
+        configuration.environmentToken = reader.string(forKey: "accessToken", isSecret: true)
+        configuration.sessionIdleTimeout = try seconds("sessions.idleTimeoutSeconds", default: configuration.sessionIdleTimeout)
+        configuration.displayWait = try seconds("sessions.displayWaitSeconds", default: configuration.displayWait)
+        if let enabled = reader.string(forKey: "demo.enabled") {
+            guard let value = Bool(enabled.lowercased()) else {
+                throw ConfigurationError("'demo.enabled' must be true or false, not '\(enabled)'.")
+            }
+            configuration.demoEnabled = value
+        }
+        configuration.demoQRRefresh = try seconds("demo.qrRefreshSeconds", default: configuration.demoQRRefresh)
+        configuration.demoNothingDelay = try seconds("demo.nothingDelaySeconds", default: configuration.demoNothingDelay)
+        configuration.logLevel = reader.string(forKey: "log.level", default: configuration.logLevel)
+        return configuration
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,176 @@
+import ArgumentParser
+import BridgesCore
+import BridgesServer
+import Foundation
+import Hummingbird
+import Logging
+
+@main
+struct Bridges: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bridges",
+        abstract: "Connect chat networks through the Beeper Desktop API's /v1/bridges resource.",
+        discussion: """
+            `bridges serve` runs the server (http://127.0.0.1:23373 by default) with built-in demo \
+            networks; `bridges token` manages its access tokens.
+            """,
+        subcommands: [Serve.self, Token.self])
+}
+
+/// Options every command that opens the server's data shares.
+struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Where the database and the access-token file live.", valueName: "path"))
+    var dataDir: String?
+
+    @Option(help: ArgumentHelp("A YAML configuration file; environment variables override it.", valueName: "file"))
+    var config: String?
+
+    var overrides: [String: String] {
+        dataDir.map { ["dataDir": $0] } ?? [:]
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Bridges server.",
+        discussion: """
+            On first start it creates an access token, prints it once and writes it to \
+            <data-dir>/access-token (mode 0600). Stop it with Ctrl-C or SIGTERM; it finishes \
+            requests in flight first.
+            """)
+
+    @Option(help: "The address to listen on (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "The port to listen on (default 23373).")
+    var port: Int?
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: ArgumentHelp("trace, debug, info, notice, warning or error (default info).", valueName: "level"))
+    var logLevel: String?
+
+    func run() async throws {
+        var overrides = data.overrides
+        if let host { overrides["host"] = host }
+        if let port { overrides["port"] = String(port) }
+        if let logLevel { overrides["log.level"] = logLevel }
+        let configuration = try await loadConfiguration(data.config, overrides)
+
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "bridges")
+
+        let store = try openDataDirectory(configuration.dataDirectory)
+        let tokenFile = configuration.dataDirectory.appendingPathComponent("access-token")
+        let tokens = AccessTokens(store: store, environmentToken: configuration.environmentToken)
+        var createdToken: String?
+        if try await tokens.list().isEmpty {
+            let (_, secret) = try await tokens.create(name: "default")
+            try writeSecretFile(secret + "\n", to: tokenFile)
+            createdToken = secret
+        }
+        let firstToken = createdToken
+
+        let app = try await buildApplication(
+            configuration: configuration, components: ServerComponents(store: store), logger: logger
+        ) { port in
+            var lines = ["Bridges is serving \(configuration.baseURL(port: port))"]
+            if let firstToken {
+                lines.append("Access token (shown once; also saved to \(tokenFile.path)):")
+                lines.append("  \(firstToken)")
+            } else if FileManager.default.fileExists(atPath: tokenFile.path) {
+                lines.append("Access token: \(tokenFile.path)")
+            } else {
+                lines.append("Access tokens: `bridges token create` makes a new one.")
+            }
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+        try await app.runService()
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage the server's access tokens.",
+        subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a token and print it (it is shown only once).")
+
+        @Option(help: "A name to recognise the token by.")
+        var name = "cli"
+
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            let tokens = try await openTokens(data)
+            let (record, secret) = try await tokens.create(name: name)
+            print(secret)
+            FileHandle.standardError.write(Data("Created token \(record.id) (\(record.name)).\n".utf8))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tokens (their IDs, never their secrets).")
+
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            let records = try await openTokens(data).list()
+            if records.isEmpty {
+                print("No tokens.")
+                return
+            }
+            let formatter = ISO8601DateFormatter()
+            for record in records {
+                print("\(record.id)  \(formatter.string(from: record.createdAt))  \(record.name)")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token; it stops working at once.")
+
+        @Argument(help: "The token's ID, as `bridges token list` shows it.")
+        var id: String
+
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            guard try await openTokens(data).revoke(id: id) else {
+                throw ValidationError("No token with ID '\(id)'.")
+            }
+            print("Revoked \(id).")
+        }
+    }
+}
+
+private func loadConfiguration(_ file: String?, _ overrides: [String: String]) async throws -> ServerConfiguration {
+    do {
+        return try await ServerConfiguration.load(configFile: file, overrides: overrides)
+    } catch let error as ConfigurationError {
+        throw ValidationError(error.description)
+    }
+}
+
+private func openTokens(_ data: DataOptions) async throws -> AccessTokens {
+    let configuration = try await loadConfiguration(data.config, data.overrides)
+    return AccessTokens(store: try openDataDirectory(configuration.dataDirectory), environmentToken: nil)
+}
+
+/// Writes a file that only its owner may read, without a moment where others could.
+private func writeSecretFile(_ contents: String, to url: URL) throws {
+    let path = url.path
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+    defer { close(descriptor) }
+    fchmod(descriptor, 0o600)
+    let bytes = Array(contents.utf8)
+    let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    guard written == bytes.count else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+}
