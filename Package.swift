@@ -26,8 +26,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: [.defaults, "YAML"]),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .target(
@@ -48,6 +49,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "BridgesMautrix",
+            dependencies: [
+                "BridgesCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "BridgesDemo",
             dependencies: ["BridgesCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
@@ -55,9 +68,10 @@ let package = Package(
         .target(
             name: "BridgesServer",
             dependencies: [
-                "BridgesAPI", "BridgesCore", "BridgesStore", "BridgesDemo",
+                "BridgesAPI", "BridgesCore", "BridgesStore", "BridgesDemo", "BridgesMautrix",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -96,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "BridgesServerTests",
             dependencies: [
-                "BridgesServer", "BridgesClient", "BridgesAPI", "BridgesCore", "BridgesStore", "BridgesDemo",
+                "BridgesServer", "BridgesClient", "BridgesAPI", "BridgesCore", "BridgesStore", "BridgesDemo", "BridgesMautrix",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),

@@ -23,6 +23,13 @@ public protocol BridgeConnector: Sendable {
 
     /// Starts a login process and returns it with its first step.
     func startLogin(_ request: LoginStart) async throws -> StartedLogin
+
+    /// Releases what the connector holds (HTTP clients); called once when the server stops.
+    func shutdown() async
+}
+
+extension BridgeConnector {
+    public func shutdown() async {}
 }
 
 public struct LoginStart: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// A login session together with the bridge it runs on, as the API answers it.
 public struct LoginSessionView: Sendable {
@@ -24,8 +25,16 @@ public final class BridgesService: Sendable {
     private let removals = RecentRemovals()
     private let logger: Logger
 
-    public init(connectors: [any BridgeConnector], store: any Store, policy: SessionPolicy = SessionPolicy(), logger: Logger) {
+    /// How long a bridge may take to describe itself in a listing before it is shown as not
+    /// answering; one dead bridge must not hold up the list.
+    private let listingTimeout: Duration
+
+    public init(
+        connectors: [any BridgeConnector], store: any Store, policy: SessionPolicy = SessionPolicy(),
+        listingTimeout: Duration = .seconds(3), logger: Logger
+    ) {
         self.connectors = connectors
+        self.listingTimeout = listingTimeout
         self.connectorsByID = Dictionary(connectors.map { ($0.bridgeID, $0) }, uniquingKeysWith: { first, _ in first })
         self.store = store
         self.policy = policy
@@ -48,7 +57,12 @@ public final class BridgesService: Sendable {
             await removals.forget(olderThan: .seconds(600))
             try? await Task.sleep(for: interval)
         }
+    }
+
+    /// Stops background work and lets every connector release what it holds.
+    public func shutdown() async {
         await sessions.abandonAll()
+        for connector in connectors { await connector.shutdown() }
     }
 
     // MARK: - Bridges
@@ -56,7 +70,7 @@ public final class BridgesService: Sendable {
     public func bridges() async -> [BridgeView] {
         await withTaskGroup(of: (Int, BridgeView).self) { group in
             for (index, connector) in connectors.enumerated() {
-                group.addTask { (index, await self.view(of: connector)) }
+                group.addTask { (index, await self.boundedView(of: connector)) }
             }
             var views: [(Int, BridgeView)] = []
             for await view in group { views.append(view) }
@@ -272,6 +286,19 @@ public final class BridgesService: Sendable {
         return target
     }
 
+    /// The view of a bridge, or, when it takes longer than `listingTimeout`, a view that says so.
+    private func boundedView(of connector: any BridgeConnector) async -> BridgeView {
+        let timeout = listingTimeout
+        if let view = await firstOf(timeout: timeout, { await self.view(of: connector) }) { return view }
+        let descriptor = BridgeDescriptor(
+            id: connector.bridgeID, displayName: connector.bridgeID, type: "unknown", provider: .selfHosted,
+            supportsMultipleAccounts: false)
+        return BridgeView(
+            descriptor: descriptor, status: .temporarilyUnavailable,
+            statusText: "The bridge did not answer within \(timeout.components.seconds) seconds.", accounts: [],
+            activeAccountCount: 0)
+    }
+
     private func view(of connector: any BridgeConnector) async -> BridgeView {
         let descriptor = await connector.describe()
         let logins: [Login]
@@ -366,5 +393,32 @@ public enum Identifiers {
     public static func make(prefix: String, length: Int = 20) -> String {
         var generator = SystemRandomNumberGenerator()
         return prefix + String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    }
+}
+
+/// The operation's result, or `nil` once `timeout` passes first. The operation is not waited
+/// for after that: it finishes in the background (a slow bridge's answer still warms caches).
+func firstOf<Value: Sendable>(timeout: Duration, _ operation: @escaping @Sendable () async -> Value) async -> Value? {
+    let pending = ResumeOnce<Value?>()
+    return await withCheckedContinuation { continuation in
+        pending.set(continuation)
+        Task { pending.resume(returning: await operation()) }
+        Task {
+            try? await Task.sleep(for: timeout)
+            pending.resume(returning: nil)
+        }
+    }
+}
+
+/// A continuation that the first of several racers resumes; the others find it gone.
+final class ResumeOnce<Value: Sendable>: Sendable {
+    private let continuation = Mutex<CheckedContinuation<Value, Never>?>(nil)
+
+    func set(_ continuation: CheckedContinuation<Value, Never>) {
+        self.continuation.withLock { $0 = continuation }
+    }
+
+    func resume(returning value: Value) {
+        continuation.withLock { $0.take() }?.resume(returning: value)
     }
 }

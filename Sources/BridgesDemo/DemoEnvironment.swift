@@ -31,6 +31,9 @@ public final class DemoEnvironment: Sendable {
         self.store = store
     }
 
+    /// The IDs the demo networks take.
+    public static let bridgeIDs: Set<String> = ["demo-password", "demo-messenger", "demo-cookies", "demo-workspace"]
+
     /// The built-in demo networks, one connector each.
     public func connectors() -> [any BridgeConnector] {
         [

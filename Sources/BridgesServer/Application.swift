@@ -1,6 +1,7 @@
 import BridgesAPI
 import BridgesCore
 import BridgesDemo
+import BridgesMautrix
 import BridgesStore
 import Foundation
 import Hummingbird
@@ -50,6 +51,9 @@ public func buildApplication(
         connectors += environment.connectors()
         demo = environment
     }
+    connectors += configuration.mautrixBridges.map { bridge in
+        MautrixConnector(configuration: bridge, logger: logger.with(bridge: bridge.id))
+    }
     connectors += components.connectors
 
     let service = BridgesService(
@@ -91,6 +95,7 @@ struct MaintenanceService: Service {
         await cancelWhenGracefulShutdown {
             await service.runMaintenance()
         }
+        await service.shutdown()
     }
 }
 
@@ -103,5 +108,13 @@ final class PortBox: Sendable {
     var value: Int {
         get { port.withLock { $0 } }
         set { port.withLock { $0 = newValue } }
+    }
+}
+
+extension Logger {
+    func with(bridge id: String) -> Logger {
+        var logger = self
+        logger[metadataKey: "bridge"] = "\(id)"
+        return logger
     }
 }

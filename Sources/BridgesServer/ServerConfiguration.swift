@@ -1,7 +1,9 @@
 import BridgesCore
+import BridgesDemo
+import BridgesMautrix
 import Configuration
 import Foundation
-import SystemPackage
+import Yams
 
 /// Everything `bridges serve` can be told. Read from, in order of precedence: command-line
 /// flags, environment variables (`BRIDGES_` + the key in upper snake case), the YAML file given
@@ -21,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var demoQRRefresh: Duration = .seconds(30)
     public var demoNothingDelay: Duration = .seconds(3)
     public var logLevel = "info"
+    /// Real bridges, from the `bridges:` list of the configuration file.
+    public var mautrixBridges: [MautrixBridgeConfiguration] = []
 
     public init(dataDirectory: URL) {
         self.dataDirectory = dataDirectory
@@ -64,15 +68,25 @@ public struct ServerConfiguration: Sendable {
                 secretsSpecifier: .specific(["BRIDGES_ACCESS_TOKEN"])
             ).prefixKeys(with: "bridges"),
         ]
+        var fileTree: [String: Any] = [:]
         if let configFile {
             guard FileManager.default.fileExists(atPath: configFile) else {
                 throw ConfigurationError("The configuration file \(configFile) does not exist.")
             }
             do {
-                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(configFile)))
+                let text = try String(contentsOfFile: configFile, encoding: .utf8)
+                guard let tree = try Yams.load(yaml: text) as? [String: Any] else {
+                    throw ConfigurationError("The configuration file \(configFile) must be a YAML mapping.")
+                }
+                fileTree = tree
+            } catch let error as ConfigurationError {
+                throw error
             } catch {
-                throw ConfigurationError("The configuration file \(configFile) could not be read: \(error)")
+                throw ConfigurationError("The configuration file \(configFile) is not valid YAML: \(error)")
             }
+            // The `bridges:` list is read on its own below; the rest are plain keys.
+            providers.append(
+                InMemoryProvider(name: configFile, values: flatten(fileTree.filter { $0.key != "bridges" }, prefix: [])))
         }
         let reader = ConfigReader(providers: providers)
 
@@ -106,8 +120,26 @@ public struct ServerConfiguration: Sendable {
         configuration.demoQRRefresh = try seconds("demo.qrRefreshSeconds", default: configuration.demoQRRefresh)
         configuration.demoNothingDelay = try seconds("demo.nothingDelaySeconds", default: configuration.demoNothingDelay)
         configuration.logLevel = reader.string(forKey: "log.level", default: configuration.logLevel)
+        configuration.mautrixBridges = try BridgeEntries.parse(
+            fileTree["bridges"], environment: ConfigReader(providers: Array(providers.prefix(2))),
+            reservedIDs: configuration.demoEnabled ? DemoEnvironment.bridgeIDs : [])
         return configuration
     }
+}
+
+/// A YAML tree as configuration keys: `{sessions: {idleTimeoutSeconds: 90}}` becomes
+/// `sessions.idleTimeoutSeconds = "90"`.
+private func flatten(_ tree: [String: Any], prefix: [String]) -> [AbsoluteConfigKey: ConfigValue] {
+    var values: [AbsoluteConfigKey: ConfigValue] = [:]
+    for (key, value) in tree {
+        let path = prefix + [key]
+        if let nested = value as? [String: Any] {
+            values.merge(flatten(nested, prefix: path)) { _, new in new }
+        } else if let scalar = BridgeEntries.scalar(value) {
+            values[AbsoluteConfigKey(path)] = ConfigValue(.string(scalar), isSecret: key == "accessToken")
+        }
+    }
+    return values
 }
 
 public struct ConfigurationError: Error, CustomStringConvertible {

@@ -65,6 +65,8 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "bridges")
 
+        // The database holds who is signed in where: readable by its owner only.
+        umask(0o077)
         let store = try openDataDirectory(configuration.dataDirectory)
         let tokenFile = configuration.dataDirectory.appendingPathComponent("access-token")
         let tokens = AccessTokens(store: store, environmentToken: configuration.environmentToken)
@@ -160,6 +162,7 @@ private func loadConfiguration(_ file: String?, _ overrides: [String: String]) a
 
 private func openTokens(_ data: DataOptions) async throws -> AccessTokens {
     let configuration = try await loadConfiguration(data.config, data.overrides)
+    umask(0o077)
     return AccessTokens(store: try openDataDirectory(configuration.dataDirectory), environmentToken: nil)
 }
 

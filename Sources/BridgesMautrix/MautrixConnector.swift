@@ -1,0 +1,198 @@
+import BridgesCore
+import Foundation
+import Logging
+
+/// How to reach one mautrix bridgev2 bridge.
+public struct MautrixBridgeConfiguration: Sendable {
+    /// The bridge ID clients see.
+    public var id: String
+    /// The bridge's appservice listener, which serves `/_matrix/provision`.
+    public var url: String
+    public var sharedSecret: String
+    /// The Matrix user Bridges acts as; it needs `login` permission on the bridge.
+    public var userID: String
+    public var displayName: String?
+    public var type: String?
+    public var network: String?
+    public var provider: BridgeProvider
+    public var supportsMultipleAccounts: Bool
+    public var connectTimeout: Duration
+    public var readTimeout: Duration
+
+    public init(
+        id: String, url: String, sharedSecret: String, userID: String, displayName: String? = nil, type: String? = nil,
+        network: String? = nil, provider: BridgeProvider = .selfHosted, supportsMultipleAccounts: Bool = true,
+        connectTimeout: Duration = .seconds(5), readTimeout: Duration = .seconds(30)
+    ) {
+        self.id = id
+        self.url = url
+        self.sharedSecret = sharedSecret
+        self.userID = userID
+        self.displayName = displayName
+        self.type = type
+        self.network = network
+        self.provider = provider
+        self.supportsMultipleAccounts = supportsMultipleAccounts
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+    }
+}
+
+/// A connector to a real bridge over the bridgev2 provisioning API. The bridge keeps the logins;
+/// this connector keeps nothing on disk.
+public final class MautrixConnector: BridgeConnector {
+    let configuration: MautrixBridgeConfiguration
+    let client: ProvisioningClient
+    private let whoami: WhoamiCache
+    let logger: Logger
+
+    public init(configuration: MautrixBridgeConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        client = ProvisioningClient(
+            baseURL: configuration.url, sharedSecret: configuration.sharedSecret, userID: configuration.userID,
+            connectTimeout: configuration.connectTimeout, readTimeout: configuration.readTimeout)
+        whoami = WhoamiCache(client: client)
+    }
+
+    public var bridgeID: String { configuration.id }
+
+    public func shutdown() async {
+        await client.shutdown()
+    }
+
+    public func describe() async -> BridgeDescriptor {
+        var descriptor = BridgeDescriptor(
+            id: configuration.id, displayName: configuration.displayName ?? configuration.id,
+            type: configuration.type ?? "mautrix", network: configuration.network, provider: configuration.provider,
+            supportsMultipleAccounts: configuration.supportsMultipleAccounts)
+        do {
+            let answer = try await whoami.value(maxAge: .seconds(2))
+            let network = answer.network
+            descriptor.displayName = configuration.displayName ?? network?.displayname ?? configuration.id
+            descriptor.type = configuration.type ?? network?.networkID ?? "mautrix"
+            descriptor.network = configuration.network ?? network?.displayname
+        } catch {
+            descriptor.unavailable = .init(status: .temporarilyUnavailable, reason: upstreamError(error).message)
+        }
+        return descriptor
+    }
+
+    public func loginFlows() async throws -> [LoginFlow] {
+        let flows: Provisioning.Flows = try await call { try await client.get(["login", "flows"]) }
+        return flows.flows.map { LoginFlow(id: $0.id, name: $0.name, description: $0.description) }
+    }
+
+    public func capabilities() async throws -> JSONValue {
+        var capabilities: JSONValue = try await call { try await client.get(["capabilities"]) }
+        // A network without group creation sends null; the contract wants an object.
+        if case .object(var object) = capabilities {
+            if object["group_creation"] == nil || object["group_creation"] == .null { object["group_creation"] = .object([:]) }
+            capabilities = .object(object)
+        }
+        return capabilities
+    }
+
+    public func logins() async throws -> [Login] {
+        let answer = try await call { try await whoami.value(maxAge: .seconds(2)) }
+        let network = configuration.network ?? answer.network?.displayname
+        return (answer.logins ?? []).map { MautrixMapping.login($0, bridgeID: configuration.id, network: network) }
+    }
+
+    public func removeLogin(_ loginID: String, scope: RemoveScope) async throws -> Login? {
+        guard let login = try await logins().first(where: { $0.loginID == loginID }) else { return nil }
+        do {
+            let _: JSONValue = try await client.post(["logout", loginID])
+        } catch ProvisioningFailure.status(404, _) {
+            await whoami.invalidate()
+            return nil
+        } catch {
+            throw upstreamError(error)
+        }
+        await whoami.invalidate()
+        return login
+    }
+
+    public func startLogin(_ request: LoginStart) async throws -> StartedLogin {
+        var query: [String: String] = [:]
+        if let loginID = request.reconnectLoginID { query["login_id"] = loginID }
+        let first: Provisioning.Step
+        do {
+            first = try await client.post(["login", "start", request.flowID], query: query)
+        } catch let ProvisioningFailure.status(status, error) where status != 401 && status != 403 {
+            throw MautrixLoginProcess.loginFailure(status: status, error)
+        } catch {
+            throw upstreamError(error)
+        }
+        let process = MautrixLoginProcess(connector: self, first: first)
+        return StartedLogin(process: process, firstStep: try MautrixMapping.step(first))
+    }
+
+    /// Runs a call, turning what the bridge did wrong into an upstream error (502 on the wire).
+    func call<Value>(_ body: () async throws -> Value) async throws -> Value {
+        do {
+            return try await body()
+        } catch {
+            throw upstreamError(error)
+        }
+    }
+
+    func invalidateLogins() async {
+        await whoami.invalidate()
+    }
+
+    func upstreamError(_ error: any Error) -> BridgesError {
+        let name = "Bridge '\(configuration.id)'"
+        switch error {
+        case let domain as BridgesError:
+            return domain
+        case ProvisioningFailure.transport(let reason):
+            return BridgesError.upstream("\(name) is unreachable at \(configuration.url): \(reason).", code: "bridge_unreachable")
+        case ProvisioningFailure.invalidResponse(let what):
+            return BridgesError.upstream("\(name) answered \(what).", code: "invalid_bridge_response")
+        case ProvisioningFailure.status(let status, let matrix) where status == 401 || status == 403:
+            return BridgesError(
+                .upstream, code: "bridge_auth_failed",
+                message: "\(name) refused Bridges' credentials (\(matrix.errcode): \(matrix.error)). Check mautrix.sharedSecret and that \(configuration.userID) has login permission.",
+                details: ["errcode": .string(matrix.errcode)])
+        case ProvisioningFailure.status(_, let matrix):
+            var details: [String: JSONValue] = ["errcode": .string(matrix.errcode)]
+            if let internalError = matrix.internalError { details["internalError"] = .string(internalError) }
+            return BridgesError(.upstream, code: "bridge_error", message: "\(name) failed: \(matrix.error).", details: details)
+        default:
+            return BridgesError.upstream("\(name) failed: \(error).", code: "bridge_error")
+        }
+    }
+}
+
+/// The last `/v3/whoami` answer, shared by every caller that can live with an answer that is a
+/// moment old; concurrent callers wait for one request instead of each sending their own.
+actor WhoamiCache {
+    private let client: ProvisioningClient
+    private var cached: (value: Provisioning.Whoami, at: ContinuousClock.Instant)?
+    private var inFlight: Task<Provisioning.Whoami, any Error>?
+    private var generation = 0
+
+    init(client: ProvisioningClient) {
+        self.client = client
+    }
+
+    func value(maxAge: Duration) async throws -> Provisioning.Whoami {
+        if let cached, ContinuousClock.now - cached.at <= maxAge { return cached.value }
+        if let inFlight { return try await inFlight.value }
+        let started = generation
+        let task = Task { [client] in try await client.get(["whoami"], as: Provisioning.Whoami.self) }
+        inFlight = task
+        defer { if generation == started { inFlight = nil } }
+        let value = try await task.value
+        if generation == started { cached = (value, .now) }
+        return value
+    }
+
+    /// Forgets the answer after a change (a login completed or removed).
+    func invalidate() {
+        generation += 1
+        cached = nil
+        inFlight = nil
+    }
+}
