@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "bridges", targets: ["bridges"]),
+        .executable(name: "fake-bridge", targets: ["fake-bridge"]),
         .library(name: "BridgesClient", targets: ["BridgesClient"]),
         .library(name: "BridgesServer", targets: ["BridgesServer"]),
     ],
@@ -98,6 +99,35 @@ let package = Package(
                 "BridgesServer", "BridgesClient", "BridgesCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "MautrixFake",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "fake-bridge",
+            dependencies: [
+                "MautrixFake",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "BridgesMautrixTests",
+            dependencies: [
+                "BridgesMautrix", "BridgesCore", "BridgesStore", "MautrixFake",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -27,7 +27,9 @@ PY="$VENV/bin/python"
 # --- Server binary (swift build is incremental: an up-to-date .build is reused) -------------
 if [ "${CONFORMANCE_SKIP_BUILD:-0}" != "1" ] || [ ! -x "$BIN" ]; then
     swift build --product bridges
+    swift build --product fake-bridge
 fi
+FAKE_BIN="$(dirname "$BIN")/fake-bridge"
 if [ ! -x "$BIN" ]; then
     echo "conformance: server binary $BIN not found" >&2
     exit 1
@@ -40,7 +42,14 @@ DATA_DIR="$WORKDIR/data"
 mkdir -p "$DATA_DIR"
 SERVER_PID=""
 
+FAKE_PID=""
+
 stop_server() {
+    if [ -n "$FAKE_PID" ]; then
+        kill -TERM "$FAKE_PID" 2>/dev/null || true
+        wait "$FAKE_PID" 2>/dev/null || true
+        FAKE_PID=""
+    fi
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill -TERM "$SERVER_PID" 2>/dev/null || true
         for _ in $(seq 1 50); do
@@ -76,8 +85,35 @@ PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); 
 TOKEN="$("$PY" -c 'import secrets; print(secrets.token_hex(32))')"
 BASE_URL="http://127.0.0.1:$PORT"
 
+# A fake mautrix bridge (new protocol generation) behind the bridge `sh-dummy`: the same SDK
+# calls must work against a real-bridge connector. Commands written to its FIFO drive it
+# ("scan", "refresh"); this script holds the FIFO open so the fake never reads end-of-file.
+FAKE_CONTROL="$WORKDIR/fake-bridge.control"
+mkfifo "$FAKE_CONTROL"
+"$FAKE_BIN" --generation new <"$FAKE_CONTROL" >"$WORKDIR/fake-bridge.url" 2>"$WORKDIR/fake-bridge.log" &
+FAKE_PID=$!
+exec 3>"$FAKE_CONTROL"
+for _ in $(seq 1 100); do
+    [ -s "$WORKDIR/fake-bridge.url" ] && break
+    sleep 0.1
+done
+FAKE_URL="$(head -n 1 "$WORKDIR/fake-bridge.url")"
+if [ -z "$FAKE_URL" ]; then
+    echo "conformance: the fake bridge did not start" >&2
+    cat "$WORKDIR/fake-bridge.log" >&2 || true
+    exit 1
+fi
+cat >"$WORKDIR/bridges.yaml" <<YAML
+bridges:
+  - id: sh-dummy
+    mautrix:
+      url: $FAKE_URL
+      userID: "@alice:example.test"
+YAML
+
 BRIDGES_ACCESS_TOKEN="$TOKEN" BRIDGES_DEMO_QR_REFRESH_SECONDS=2 \
-    "$BIN" serve --host 127.0.0.1 --port "$PORT" --data-dir "$DATA_DIR" >"$LOG" 2>&1 &
+    BRIDGES_BRIDGE_SH_DUMMY_MAUTRIX_SHARED_SECRET=fake-provisioning-secret-0123456789 \
+    "$BIN" serve --host 127.0.0.1 --port "$PORT" --data-dir "$DATA_DIR" --config "$WORKDIR/bridges.yaml" >"$LOG" 2>&1 &
 SERVER_PID=$!
 
 # --- Wait for GET /v1/info (no token needed), at most 60 s -----------------------------------
@@ -111,6 +147,8 @@ set +e
 env -u BEEPER_CUSTOM_HEADERS \
     BEEPER_BASE_URL="$BASE_URL" \
     BEEPER_ACCESS_TOKEN="$TOKEN" \
+    BRIDGES_MAUTRIX_BRIDGE=sh-dummy \
+    FAKE_BRIDGE_CONTROL="$FAKE_CONTROL" \
     PYTHONDONTWRITEBYTECODE=1 \
     timeout -k 10 "${CONFORMANCE_TIMEOUT:-900}" \
     "$PY" -m pytest -q -p no:cacheprovider "$ROOT/Tests/conformance" "$@"

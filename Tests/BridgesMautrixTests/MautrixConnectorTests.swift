@@ -1,0 +1,352 @@
+import BridgesCore
+import BridgesMautrix
+import BridgesStore
+import Foundation
+import MautrixFake
+import Logging
+import Testing
+
+/// A service with one mautrix connector pointed at a fake bridge of the given generation.
+struct MautrixHarness {
+    let fake: FakeProvisioningServer
+    let service: BridgesService
+    let connector: MautrixConnector
+
+    static func run(
+        _ generation: FakeProvisioningServer.Generation, secret: String? = nil, readTimeout: Duration = .seconds(5),
+        displayWait: Duration = .seconds(5), _ body: @Sendable (MautrixHarness) async throws -> Void
+    ) async throws {
+        let fake = FakeProvisioningServer(generation: generation)
+        let url = try await fake.start()
+        let connector = MautrixConnector(
+            configuration: MautrixBridgeConfiguration(
+                id: "sh-dummy", url: url, sharedSecret: secret ?? fake.secret, userID: fake.userID,
+                connectTimeout: .seconds(2), readTimeout: readTimeout),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let service = BridgesService(
+            connectors: [connector], store: try SQLiteStore.inMemory(), policy: SessionPolicy(displayWait: displayWait),
+            listingTimeout: .seconds(1), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let harness = MautrixHarness(fake: fake, service: service, connector: connector)
+        do {
+            try await body(harness)
+        } catch {
+            await service.shutdown()
+            await fake.stop()
+            throw error
+        }
+        await service.shutdown()
+        await fake.stop()
+    }
+
+    func start(_ flowID: String? = "password", loginID: String? = nil) async throws -> LoginSession {
+        try await service.createSession(bridgeID: "sh-dummy", flowID: flowID, loginID: loginID, accountID: nil).session
+    }
+
+    func submit(_ session: LoginSession, _ fields: [String: String], type: StepKind = .userInput) async throws -> LoginSession {
+        try await service.submit(
+            bridgeID: "sh-dummy", sessionID: session.id, stepID: try #require(session.currentStep?.id),
+            StepSubmission(type: type, fields: fields)
+        ).session
+    }
+
+    func current(_ session: LoginSession) async throws -> LoginSession {
+        try await service.session(bridgeID: "sh-dummy", id: session.id).session
+    }
+
+    /// Polls the session until `condition` holds, for changes the background long-poll makes.
+    func eventually(_ session: LoginSession, _ condition: (LoginSession) -> Bool) async throws -> LoginSession {
+        var latest = try await current(session)
+        for _ in 0..<100 where !condition(latest) {
+            try await Task.sleep(for: .milliseconds(50))
+            latest = try await current(session)
+        }
+        return latest
+    }
+
+    func stepRequests() -> [String] {
+        fake.requests.filter { $0.contains("/login/step/") }
+    }
+}
+
+@Suite struct MautrixConnectorTests {
+    static let generations: [FakeProvisioningServer.Generation] = [.old, .new]
+
+    @Test(arguments: generations)
+    func bridgeFlowsAndCapabilities(generation: FakeProvisioningServer.Generation) async throws {
+        try await MautrixHarness.run(generation) { h in
+            let bridge = try await h.service.bridge("sh-dummy")
+            #expect(bridge.status == .available)
+            #expect(bridge.descriptor.displayName == "Dummy")
+            #expect(bridge.descriptor.type == "dummy")
+            #expect(bridge.descriptor.provider == .selfHosted)
+            let flows = try await h.service.loginFlows(bridgeID: "sh-dummy")
+            #expect(flows.first?.id == "password")
+            #expect(flows.contains { $0.id == "qr" })
+            let capabilities = try await h.service.capabilities(bridgeID: "sh-dummy")
+            guard case .object(let object) = capabilities else {
+                Issue.record("capabilities are not an object")
+                return
+            }
+            #expect(object["group_creation"] == .object([:]))
+            #expect(object["resolve_identifier"] != nil)
+        }
+    }
+
+    @Test(arguments: generations)
+    func passwordLoginCompletesWithLoginAndAccount(generation: FakeProvisioningServer.Generation) async throws {
+        try await MautrixHarness.run(generation) { h in
+            let session = try await h.start()
+            #expect(session.status == .waitingForInput)
+            guard case .userInput(let fields, _) = session.currentStep?.step.content else {
+                Issue.record("expected user input")
+                return
+            }
+            #expect(fields.map(\.id) == ["username", "password"])
+            #expect(fields.first?.label == "username, anything goes and it's used as the ID")
+            #expect(fields.map(\.type) == ["username", "password"])
+
+            let done = try await h.submit(session, ["username": "alice-remote", "password": "hunter2"])
+            #expect(done.status == .complete)
+            #expect(done.loginID == "alice-remote")
+            #expect(done.accountID == "sh-dummy_alice-remote")
+            #expect(done.login?.status == .connected)
+            #expect(h.fake.stepBodies.last?.contains("hunter2") == true)
+
+            // A re-sent submit answers the finished session without reaching the bridge again.
+            let before = h.stepRequests().count
+            let again = try await h.service.submit(
+                bridgeID: "sh-dummy", sessionID: session.id, stepID: try #require(session.currentStep?.id),
+                StepSubmission(type: .userInput, fields: ["username": "alice-remote", "password": "hunter2"]))
+            #expect(again.session.status == .complete)
+            #expect(h.stepRequests().count == before)
+
+            let logins = try await h.service.logins(bridgeID: "sh-dummy").logins
+            #expect(logins.map(\.loginID) == ["alice-remote"])
+            #expect(logins.first?.removeScopes == [.allDevices])
+            let account = try await h.service.account("sh-dummy_alice-remote")
+            #expect(account.account.status == .connected)
+        }
+    }
+
+    @Test(arguments: generations)
+    func twoFactorStepThenFailureCarriesTheBridgesError(generation: FakeProvisioningServer.Generation) async throws {
+        try await MautrixHarness.run(generation) { h in
+            let session = try await h.start()
+            let code = try await h.submit(session, ["username": "bob-2fa", "password": "pw"])
+            guard case .userInput(let fields, _) = code.currentStep?.step.content else {
+                Issue.record("expected the 2FA step")
+                return
+            }
+            #expect(fields.map(\.id) == ["code"])
+            let failed = try await h.submit(code, ["code": "000000"])
+            #expect(failed.status == .failed)
+            #expect(failed.error?.code == "M_UNKNOWN")
+            if generation == .new {
+                #expect(failed.error?.details?["internalError"] != nil)
+            }
+        }
+    }
+
+    @Test(arguments: generations)
+    func incorrectPasswordFailsTheSession(generation: FakeProvisioningServer.Generation) async throws {
+        try await MautrixHarness.run(generation) { h in
+            let session = try await h.start()
+            let failed = try await h.submit(session, ["username": "x", "password": "incorrectpassword"])
+            #expect(failed.status == .failed)
+            #expect(failed.error?.code == "M_UNKNOWN")
+            #expect(failed.error?.details?["errcode"] == .string("M_UNKNOWN"))
+            #expect(failed.currentStep == nil)
+        }
+    }
+
+    @Test func wrongStepIDAndUnknownFlowNeverReachTheBridge() async throws {
+        try await MautrixHarness.run(.old) { h in
+            let session = try await h.start()
+            let error = await #expect(throws: BridgesError.self) {
+                try await h.service.submit(
+                    bridgeID: "sh-dummy", sessionID: session.id, stepID: "com.beeper.dummy.wrongstep",
+                    StepSubmission(type: .userInput, fields: ["username": "x", "password": "y"]))
+            }
+            #expect(error?.kind == .conflict)
+            #expect(h.stepRequests().isEmpty)
+            let unknownFlow = await #expect(throws: BridgesError.self) { try await h.start("nosuchflow") }
+            #expect(unknownFlow?.kind == .unprocessable)
+            // The session survived the mistake.
+            let done = try await h.submit(session, ["username": "carol", "password": "pw"])
+            #expect(done.status == .complete)
+        }
+    }
+
+    @Test(arguments: generations)
+    func cookiesStepsAreRenamed(generation: FakeProvisioningServer.Generation) async throws {
+        try await MautrixHarness.run(generation) { h in
+            let session = try await h.start("localstorage")
+            #expect(session.status == .waitingForCookies)
+            guard case .cookies(let prompt) = session.currentStep?.step.content else {
+                Issue.record("expected a cookies step")
+                return
+            }
+            #expect(prompt.url == "https://random.mau.fi/dummy/pages/localstorage.html")
+            #expect(prompt.fields.map(\.id) == ["username", "password"])
+            #expect(prompt.fields.map(\.source) == [.localStorage, .localStorage])
+            let done = try await h.submit(session, ["username": "ls-user", "password": "p"], type: .cookies)
+            #expect(done.loginID == "ls-user")
+        }
+    }
+
+    @Test(arguments: generations)
+    func qrRefreshedTwiceThenScanned(generation: FakeProvisioningServer.Generation) async throws {
+        try await MautrixHarness.run(generation) { h in
+            let session = try await h.start("qr")
+            #expect(session.status == .waitingForDisplay)
+            guard case .display(.qr(let first)) = session.currentStep?.step.content else {
+                Issue.record("expected a QR")
+                return
+            }
+            var seen = [first]
+            for _ in 0..<2 {
+                try await Task.sleep(for: .milliseconds(100))
+                h.fake.refreshQR()
+                let refreshed = try await h.eventually(session) { latest in
+                    if case .display(.qr(let data)) = latest.currentStep?.step.content { return !seen.contains(data) }
+                    return false
+                }
+                guard case .display(.qr(let data)) = refreshed.currentStep?.step.content else {
+                    Issue.record("expected a refreshed QR")
+                    return
+                }
+                seen.append(data)
+            }
+            #expect(Set(seen).count == 3)
+            try await Task.sleep(for: .milliseconds(100))
+            h.fake.scanQR()
+            let done = try await h.eventually(session) { $0.status == .complete }
+            #expect(done.status == .complete)
+            #expect(done.loginID == "qr-user")
+        }
+    }
+
+    @Test(arguments: generations)
+    func cancelEndsTheUpstreamProcess(generation: FakeProvisioningServer.Generation) async throws {
+        try await MautrixHarness.run(generation) { h in
+            let session = try await h.start("qr")
+            try await Task.sleep(for: .milliseconds(200))
+            _ = try await h.service.cancelSession(bridgeID: "sh-dummy", id: session.id)
+            let after = try await h.current(session)
+            #expect(after.status == .cancelled)
+            if generation == .new {
+                let cancels = h.fake.requests.filter { $0.contains("/login/cancel/") }
+                #expect(cancels.count == 1)
+            }
+            // Scanning now signs nobody in.
+            h.fake.scanQR()
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await h.service.logins(bridgeID: "sh-dummy").logins.isEmpty)
+        }
+    }
+
+    @Test func reconnectAndRemove() async throws {
+        try await MautrixHarness.run(.new) { h in
+            let first = try await h.start()
+            _ = try await h.submit(first, ["username": "alice-remote", "password": "pw"])
+            h.fake.setState(loginID: "alice-remote", stateEvent: "BAD_CREDENTIALS", message: "Password changed")
+            // The whoami answer is cached for a moment.
+            try await Task.sleep(for: .seconds(2.1))
+            let broken = try await h.service.account("sh-dummy_alice-remote")
+            #expect(broken.account.status == .reconnectRequired)
+            #expect(broken.account.statusText == "Password changed")
+            let login = try await h.service.login(bridgeID: "sh-dummy", loginID: "alice-remote").login
+            #expect(login.status == .needsLogin)
+
+            let reconnect = try await h.start(loginID: "alice-remote")
+            #expect(h.fake.requests.contains { $0.contains("/login/start/password") && $0.contains("login_id=alice-remote") })
+            let done = try await h.submit(reconnect, ["username": "alice-remote", "password": "new"])
+            #expect(done.status == .complete)
+            #expect(done.login?.status == .connected)
+
+            let removed = try await h.service.removeLogin(bridgeID: "sh-dummy", loginID: "alice-remote", scope: .allDevices)
+            #expect(removed.affectedAccountIDs == ["sh-dummy_alice-remote"])
+            #expect(h.fake.requests.contains { $0.contains("/logout/alice-remote") })
+            #expect(try await h.service.logins(bridgeID: "sh-dummy").logins.isEmpty)
+            let wrongScope = await #expect(throws: BridgesError.self) {
+                try await h.service.removeLogin(bridgeID: "sh-dummy", loginID: "nobody", scope: .currentDevice)
+            }
+            #expect(wrongScope?.kind == .notFound)
+        }
+    }
+
+    @Test(arguments: [
+        ("TRANSIENT_DISCONNECT", nil, AccountStatus.disconnected, LoginStatus.connecting),
+        ("CONNECTED", "RELOGIN", .reconnectRequired, .needsLogin),
+        ("BACKFILLING", nil, .backfilling, .connected),
+        ("UNKNOWN_ERROR", nil, .attentionRequired, .unknown),
+        ("CONNECTED", "OPEN_NATIVE", .attentionRequired, .connected),
+        ("", nil, .connecting, .unknown),
+    ] as [(String, String?, AccountStatus, LoginStatus)])
+    func statesMapToStatuses(event: String, action: String?, account: AccountStatus, login: LoginStatus) async throws {
+        try await MautrixHarness.run(.new) { h in
+            let session = try await h.start()
+            _ = try await h.submit(session, ["username": "dora", "password": "pw"])
+            h.fake.setState(loginID: "dora", stateEvent: event, userAction: action)
+            try await Task.sleep(for: .seconds(2.1))
+            let found = try await h.service.login(bridgeID: "sh-dummy", loginID: "dora").login
+            #expect(found.status == login)
+            #expect(found.accounts.first?.status == account)
+        }
+    }
+
+    @Test func wrongSecretListsTheBridgeAsUnavailableAndAnswers502() async throws {
+        try await MautrixHarness.run(.old, secret: "not-the-secret-0123456789") { h in
+            let bridge = try await h.service.bridge("sh-dummy")
+            #expect(bridge.status == .temporarilyUnavailable)
+            #expect(bridge.statusText?.contains("M_UNKNOWN_TOKEN") == true)
+            #expect(bridge.statusText?.contains("not-the-secret") == false)
+            let error = await #expect(throws: BridgesError.self) { try await h.service.loginFlows(bridgeID: "sh-dummy") }
+            #expect(error?.kind == .upstream)
+            #expect(error?.code == "bridge_auth_failed")
+        }
+    }
+
+    @Test func bridgeGoingAwayMidSessionFailsOnlyThatSessionAndRecovers() async throws {
+        try await MautrixHarness.run(.new) { h in
+            let session = try await h.start("qr")
+            try await Task.sleep(for: .milliseconds(200))
+            h.fake.setFault(.refuseConnections)
+            let failed = try await h.eventually(session) { $0.status == .failed }
+            #expect(failed.status == .failed)
+            try await Task.sleep(for: .seconds(2.1))
+            let down = try await h.service.bridge("sh-dummy")
+            #expect(down.status == .temporarilyUnavailable)
+            let unreachable = await #expect(throws: BridgesError.self) { try await h.start() }
+            #expect(unreachable?.kind == .upstream)
+
+            h.fake.setFault(.none)
+            try await Task.sleep(for: .seconds(2.1))
+            let back = try await h.service.bridge("sh-dummy")
+            #expect(back.status == .available)
+        }
+    }
+
+    @Test func aBridgeThatNeverAnswersDoesNotHoldUpTheList() async throws {
+        try await MautrixHarness.run(.new, readTimeout: .seconds(6)) { h in
+            h.fake.setFault(.hang)
+            let clock = ContinuousClock()
+            let started = clock.now
+            let bridges = await h.service.bridges()
+            #expect(clock.now - started < .seconds(5))
+            #expect(bridges.first?.status == .temporarilyUnavailable)
+            let error = await #expect(throws: BridgesError.self) { try await h.service.loginFlows(bridgeID: "sh-dummy") }
+            #expect(error?.kind == .upstream)
+            #expect(error?.message.contains("did not answer in time") == true)
+        }
+    }
+
+    @Test func garbageIsAnUpstreamError() async throws {
+        try await MautrixHarness.run(.new) { h in
+            h.fake.setFault(.garbage)
+            let error = await #expect(throws: BridgesError.self) { try await h.service.loginFlows(bridgeID: "sh-dummy") }
+            #expect(error?.kind == .upstream)
+            #expect(error?.code == "invalid_bridge_response")
+        }
+    }
+}
