@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "fake-bridge", targets: ["fake-bridge"]),
         .library(name: "BridgesClient", targets: ["BridgesClient"]),
         .library(name: "BridgesServer", targets: ["BridgesServer"]),
+        .library(name: "QRCode", targets: ["QRCode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
@@ -89,6 +90,7 @@ let package = Package(
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict,
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
@@ -96,13 +98,14 @@ let package = Package(
         .executableTarget(
             name: "bridges",
             dependencies: [
-                "BridgesServer", "BridgesClient", "BridgesCore",
+                "BridgesServer", "BridgesClient", "BridgesCore", "QRCode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
+        .target(name: "QRCode", swiftSettings: strict),
         .target(
             name: "MautrixFake",
             dependencies: [
@@ -132,6 +135,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], swiftSettings: strict),
         .testTarget(
             name: "BridgesCoreTests",
             dependencies: ["BridgesCore", "BridgesStore"],

@@ -162,10 +162,11 @@ struct MessengerNetwork: DemoNetwork {
             let qrStep: @Sendable () async -> Step = {
                 let token = await approvals.issue()
                 await tokens.push(token)
+                let url = environment.url("/demo/scan/\(token)")
                 return Step(
                     id: "demo.messenger.qr",
-                    instructions: "Scan the code with the Demo Messenger app. (Opening the code's URL in a browser scans it.)",
-                    content: .display(.qr(data: environment.url("/demo/scan/\(token)"))))
+                    instructions: "Scan the code with the Demo Messenger app. (Demo: opening \(url) scans it.)",
+                    content: .display(.qr(data: url)))
             }
             let process = ScriptedProcess(
                 onSubmit: { _, step in step },

@@ -12,9 +12,15 @@ struct Bridges: AsyncParsableCommand {
         abstract: "Connect chat networks through the Beeper Desktop API's /v1/bridges resource.",
         discussion: """
             `bridges serve` runs the server (http://127.0.0.1:23373 by default) with built-in demo \
-            networks; `bridges token` manages its access tokens.
+            networks; `bridges token` manages its access tokens. The other commands are a client \
+            for this server or for Beeper Desktop: they find the server in --base-url, then \
+            BEEPER_BASE_URL, then http://localhost:23373, and the token in --token, then \
+            BEEPER_ACCESS_TOKEN, then the local server's access-token file.
             """,
-        subcommands: [Serve.self, Token.self])
+        subcommands: [
+            ListBridges.self, ShowBridge.self, ListFlows.self, Connect.self, ListLogins.self, RemoveLogin.self,
+            ShowCapabilities.self, ListAccounts.self, Serve.self, Token.self,
+        ])
 }
 
 /// Options every command that opens the server's data shares.
