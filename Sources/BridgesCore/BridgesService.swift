@@ -165,12 +165,11 @@ public final class BridgesService: Sendable {
         let flow: LoginFlow
         if let flowID {
             guard let match = flows.first(where: { $0.id == flowID }) else {
-                throw BridgesError.validation([
-                    ValidationIssue(
-                        code: "unknown_flow",
-                        message: "Bridge '\(bridgeID)' has no login flow '\(flowID)'; it has \(flows.map(\.id).joined(separator: ", ")).",
-                        path: [.key("body"), .key("flowID")])
-                ])
+                // Like an unknown loginID or accountID in the same body: a reference to nothing.
+                throw BridgesError(
+                    .notFound, code: "login_flow_not_found",
+                    message: "Bridge '\(bridgeID)' has no login flow '\(flowID)'; it has \(flows.map(\.id).joined(separator: ", ")).",
+                    details: ["flowIDs": .array(flows.map { .string($0.id) })])
             }
             flow = match
         } else {
@@ -180,6 +179,13 @@ public final class BridgesService: Sendable {
             flow = first
         }
 
+        let (onBridge, total) = await sessions.liveCounts(bridgeID: bridgeID)
+        if onBridge >= policy.maxLivePerBridge || total >= policy.maxLiveTotal {
+            let limit = onBridge >= policy.maxLivePerBridge ? "\(policy.maxLivePerBridge) on this bridge" : "\(policy.maxLiveTotal) in all"
+            throw BridgesError(
+                .tooManyRequests, code: "too_many_login_sessions",
+                message: "Too many login sessions in progress (\(limit)). Finish or cancel one, or wait for idle ones to expire.")
+        }
         let id = Identifiers.make(prefix: "ls_")
         var session = LoginSession(
             id: id, bridgeID: bridgeID, flowID: flow.id, loginID: target?.loginID,
@@ -348,6 +354,17 @@ actor SessionRegistry {
 
     func live(_ id: String) -> LiveLoginSession? {
         sessions[id]
+    }
+
+    /// Unfinished sessions on one bridge, and in all.
+    func liveCounts(bridgeID: String) async -> (bridge: Int, total: Int) {
+        var onBridge = 0
+        var total = 0
+        for session in sessions.values where await !session.isFinished {
+            total += 1
+            if await session.session.bridgeID == bridgeID { onBridge += 1 }
+        }
+        return (onBridge, total)
     }
 
     func sweep(retention: Duration) async {

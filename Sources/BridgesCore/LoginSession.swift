@@ -78,13 +78,19 @@ public struct SessionPolicy: Sendable {
     /// How long a finished session stays in memory before only its record remains.
     public var finishedRetention: Duration
 
+    /// Live (unfinished) sessions allowed per bridge and in all; past them, creating one is refused.
+    public var maxLivePerBridge: Int
+    public var maxLiveTotal: Int
+
     public init(
         idleTimeout: Duration = .seconds(600), displayWait: Duration = .seconds(20),
-        finishedRetention: Duration = .seconds(600)
+        finishedRetention: Duration = .seconds(600), maxLivePerBridge: Int = 32, maxLiveTotal: Int = 256
     ) {
         self.idleTimeout = idleTimeout
         self.displayWait = displayWait
         self.finishedRetention = finishedRetention
+        self.maxLivePerBridge = maxLivePerBridge
+        self.maxLiveTotal = maxLiveTotal
     }
 }
 

@@ -58,18 +58,25 @@ public func buildApplication(
 
     let service = BridgesService(
         connectors: connectors, store: components.store,
-        policy: SessionPolicy(idleTimeout: configuration.sessionIdleTimeout, displayWait: configuration.displayWait),
+        policy: SessionPolicy(
+            idleTimeout: configuration.sessionIdleTimeout, displayWait: configuration.displayWait,
+            maxLivePerBridge: configuration.maxSessionsPerBridge, maxLiveTotal: configuration.maxSessionsTotal),
         logger: logger)
     try await service.recoverAfterRestart()
 
+    let spec = try OpenAPIDocument.yaml()
     let router = Router()
-    router.add(middleware: ErrorMiddleware())
     router.add(middleware: VersionHeaderMiddleware())
+    router.add(middleware: ErrorMiddleware(routes: RouteTable(spec: spec)))
     router.add(middleware: AuthMiddleware(tokens: AccessTokens(store: components.store, environmentToken: configuration.environmentToken)))
+    if configuration.effectiveRequestsPerMinute > 0 {
+        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(requestsPerMinute: configuration.effectiveRequestsPerMinute)))
+    }
+    router.add(middleware: BodyLimitMiddleware(limit: configuration.maxBodyBytes))
 
     let handler = APIHandler(
         service: service, info: { ServerInfo.make(configuration: configuration, port: portBox.value) },
-        spec: try OpenAPIDocument.yaml())
+        spec: spec)
     try handler.registerHandlers(on: router, middlewares: [EmptyBodyMiddleware()])
     if let demo {
         DemoRoutes(environment: demo, bridgeIDs: connectors.map(\.bridgeID)).register(on: router)

@@ -10,9 +10,20 @@ import OpenAPIRuntime
 /// `{message, code, details?}`. Client mistakes become 4xx with a clear message; only a fault
 /// of the server itself is a 500, and its cause goes to the log, not to the client.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteTable
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            // The router says 404 for a known path with another method too; tell them apart.
+            guard let allowed = routes.methods(for: request.uri.path), !allowed.contains(request.method.rawValue) else {
+                return APIFailure(error).response()
+            }
+            return APIFailure(
+                status: .methodNotAllowed, code: "method_not_allowed",
+                message: "\(request.uri.path) takes \(allowed.joined(separator: ", ")), not \(request.method.rawValue)."
+            ).response(headers: [.allow: allowed.joined(separator: ", ")])
         } catch {
             let body = APIFailure(error)
             if body.status == .internalServerError {
@@ -56,6 +67,9 @@ struct APIFailure {
         case let http as HTTPError:
             self.init(status: http.status, code: Self.code(for: http.status), message: http.body ?? Self.message(for: http.status))
             if http.status == .methodNotAllowed { self.headers = http.headers }
+        case let http as any HTTPResponseError where http.status != .internalServerError:
+            // Hummingbird's and NIO's own refusals, such as a body over the size limit.
+            self.init(status: http.status, code: Self.code(for: http.status), message: Self.message(for: http.status))
         default:
             if let server = error as? ServerError, server.httpStatus != .internalServerError {
                 self.init(

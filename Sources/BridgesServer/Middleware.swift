@@ -1,4 +1,5 @@
 import BridgesAPI
+import BridgesCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -69,5 +70,85 @@ extension APIFailure {
         var response = response()
         for field in extra { response.headers[field.name] = field.value }
         return response
+    }
+}
+
+/// Refuses request bodies over `limit` bytes with 413, before anything reads them whole.
+struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
+    let limit: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw BridgesError(.payloadTooLarge, code: "payload_too_large", message: "The request body is over the limit of \(limit) bytes.")
+        }
+        guard request.method == .post || request.method == .put || request.method == .patch else {
+            return try await next(request, context)
+        }
+        var request = request
+        do {
+            _ = try await request.collectBody(upTo: limit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw BridgesError(.payloadTooLarge, code: "payload_too_large", message: "The request body is over the limit of \(limit) bytes.")
+        }
+        return try await next(request, context)
+    }
+}
+
+/// A per-token request budget: `requestsPerMinute` on average, in bursts of up to a tenth of it
+/// (at least 10). Over budget: 429 with `retry-after`.
+struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
+    let limiter: RateLimiter
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let token = AuthMiddleware<Context>.bearerToken(request) else { return try await next(request, context) }
+        if let wait = await limiter.take(for: AccessTokens.hash(token)) {
+            var response = APIFailure(
+                status: .tooManyRequests, code: "rate_limited",
+                message: "Too many requests with this token; retry in \(wait) second\(wait == 1 ? "" : "s").").response()
+            response.headers[.retryAfter] = String(wait)
+            return response
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Token buckets, one per access token (keyed by its hash, so no secret is held here).
+actor RateLimiter {
+    private let perSecond: Double
+    private let burst: Double
+    private var buckets: [String: (tokens: Double, at: ContinuousClock.Instant)] = [:]
+    private var lastSweep = ContinuousClock.now
+
+    init(requestsPerMinute: Int) {
+        perSecond = Double(requestsPerMinute) / 60
+        burst = max(10, Double(requestsPerMinute) / 10)
+    }
+
+    /// Takes one request from the key's budget; returns the seconds to wait when there is none.
+    func take(for key: String) -> Int? {
+        let now = ContinuousClock.now
+        sweep(now)
+        var bucket = buckets[key] ?? (burst, now)
+        let elapsed = now - bucket.at
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        bucket.tokens = min(burst, bucket.tokens + seconds * perSecond)
+        bucket.at = now
+        guard bucket.tokens >= 1 else {
+            buckets[key] = bucket
+            return max(1, Int(((1 - bucket.tokens) / perSecond).rounded(.up)))
+        }
+        bucket.tokens -= 1
+        buckets[key] = bucket
+        return nil
+    }
+
+    /// Full buckets carry no information; dropping them keeps memory bounded by active tokens.
+    private func sweep(_ now: ContinuousClock.Instant) {
+        guard now - lastSweep > .seconds(60) else { return }
+        lastSweep = now
+        buckets = buckets.filter { _, bucket in
+            let idle = Double((now - bucket.at).components.seconds)
+            return bucket.tokens + idle * perSecond < burst
+        }
     }
 }

@@ -23,6 +23,25 @@ public struct ServerConfiguration: Sendable {
     public var demoQRRefresh: Duration = .seconds(30)
     public var demoNothingDelay: Duration = .seconds(3)
     public var logLevel = "info"
+    /// Listening on an address other than loopback must be asked for explicitly.
+    public var allowRemoteAccess = false
+    /// The largest request body accepted; larger ones get 413.
+    public var maxBodyBytes = 1 << 20
+    /// Live (unfinished) login sessions allowed per bridge and in all.
+    public var maxSessionsPerBridge = 32
+    public var maxSessionsTotal = 256
+    /// Requests per minute per token; `nil` means the default: off on loopback, 600 otherwise.
+    public var requestsPerMinute: Int?
+
+    /// Whether `host` is a loopback address, reachable only from this machine.
+    public var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// The rate limit in force: the configured one, or the default for the bind address.
+    public var effectiveRequestsPerMinute: Int {
+        requestsPerMinute ?? (isLoopback ? 0 : 600)
+    }
     /// Real bridges, from the `bridges:` list of the configuration file.
     public var mautrixBridges: [MautrixBridgeConfiguration] = []
 
@@ -120,6 +139,26 @@ public struct ServerConfiguration: Sendable {
         configuration.demoQRRefresh = try seconds("demo.qrRefreshSeconds", default: configuration.demoQRRefresh)
         configuration.demoNothingDelay = try seconds("demo.nothingDelaySeconds", default: configuration.demoNothingDelay)
         configuration.logLevel = reader.string(forKey: "log.level", default: configuration.logLevel)
+        func integer(_ key: String, default value: Int, minimum: Int) throws -> Int {
+            guard let text = reader.string(forKey: ConfigKey(key)) else { return value }
+            guard let number = Int(text), number >= minimum else {
+                throw ConfigurationError("'\(key)' must be a whole number of at least \(minimum), not '\(text)'.")
+            }
+            return number
+        }
+        configuration.maxBodyBytes = try integer("limits.maxBodyBytes", default: configuration.maxBodyBytes, minimum: 1024)
+        configuration.maxSessionsPerBridge = try integer(
+            "limits.sessionsPerBridge", default: configuration.maxSessionsPerBridge, minimum: 1)
+        configuration.maxSessionsTotal = try integer("limits.sessionsTotal", default: configuration.maxSessionsTotal, minimum: 1)
+        if reader.string(forKey: "limits.requestsPerMinute") != nil {
+            configuration.requestsPerMinute = try integer("limits.requestsPerMinute", default: 0, minimum: 0)
+        }
+        if let allow = reader.string(forKey: "allowRemoteAccess") {
+            guard let value = Bool(allow.lowercased()) else {
+                throw ConfigurationError("'allowRemoteAccess' must be true or false, not '\(allow)'.")
+            }
+            configuration.allowRemoteAccess = value
+        }
         configuration.mautrixBridges = try BridgeEntries.parse(
             fileTree["bridges"], environment: ConfigReader(providers: Array(providers.prefix(2))),
             reservedIDs: configuration.demoEnabled ? DemoEnvironment.bridgeIDs : [])

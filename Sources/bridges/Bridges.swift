@@ -56,12 +56,20 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning or error (default info).", valueName: "level"))
     var logLevel: String?
 
+    @Flag(help: "Allow listening on an address other than loopback (see README, Security).")
+    var allowRemote = false
+
     func run() async throws {
         var overrides = data.overrides
         if let host { overrides["host"] = host }
         if let port { overrides["port"] = String(port) }
         if let logLevel { overrides["log.level"] = logLevel }
+        if allowRemote { overrides["allowRemoteAccess"] = "true" }
         let configuration = try await loadConfiguration(data.config, overrides)
+        guard configuration.isLoopback || configuration.allowRemoteAccess else {
+            throw ValidationError(
+                "Refusing to listen on \(configuration.host): the API can sign accounts in and out, and is meant for this machine. Pass --allow-remote (or set allowRemoteAccess: true) to accept other machines, behind TLS; see README, Security.")
+        }
 
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         LoggingSystem.bootstrap { label in

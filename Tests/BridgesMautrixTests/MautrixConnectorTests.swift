@@ -170,7 +170,7 @@ struct MautrixHarness {
             #expect(error?.kind == .conflict)
             #expect(h.stepRequests().isEmpty)
             let unknownFlow = await #expect(throws: BridgesError.self) { try await h.start("nosuchflow") }
-            #expect(unknownFlow?.kind == .unprocessable)
+            #expect(unknownFlow?.kind == .notFound)
             // The session survived the mistake.
             let done = try await h.submit(session, ["username": "carol", "password": "pw"])
             #expect(done.status == .complete)

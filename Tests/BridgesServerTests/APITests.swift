@@ -198,7 +198,8 @@ typealias Schemas = Components.Schemas
             let unknownFlow = try await server.rawJSON(
                 .POST, "/v1/bridges/demo-password/login-sessions", body: #"{"flowID":"carrier-pigeon"}"#,
                 headers: ["Content-Type": "application/json"])
-            #expect(unknownFlow.status == 422)
+            #expect(unknownFlow.status == 404)
+            #expect(unknownFlow.json["code"] as? String == "login_flow_not_found")
             let wrongType = try await server.rawJSON(
                 .POST, "/v1/bridges/demo-password/login-sessions", body: #"{"flowID":7}"#,
                 headers: ["Content-Type": "application/json"])

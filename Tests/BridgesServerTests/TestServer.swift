@@ -51,13 +51,15 @@ struct TestServer {
 
     /// A raw request, for what the generated client cannot send (malformed bodies, no token).
     func raw(
-        _ method: HTTPMethod, _ path: String, body: String? = nil, headers: [String: String] = [:], authorized: Bool = true
+        _ method: HTTPMethod, _ path: String, body: String? = nil, bytes: [UInt8]? = nil, headers: [String: String] = [:],
+        authorized: Bool = true
     ) async throws -> (status: Int, body: String, headers: HTTPHeaders) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if authorized { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        if let bytes { request.body = .bytes(ByteBuffer(bytes: bytes)) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let collected = try await response.body.collect(upTo: 1 << 22)
         return (Int(response.status.code), String(buffer: collected), response.headers)
