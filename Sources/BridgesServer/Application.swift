@@ -60,6 +60,7 @@ public func buildApplication(
         connectors: connectors, store: components.store,
         policy: SessionPolicy(
             idleTimeout: configuration.sessionIdleTimeout, displayWait: configuration.displayWait,
+            finishedRetention: configuration.finishedSessionRetention,
             maxLivePerBridge: configuration.maxSessionsPerBridge, maxLiveTotal: configuration.maxSessionsTotal),
         logger: logger)
     try await service.recoverAfterRestart()

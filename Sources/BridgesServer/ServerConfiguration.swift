@@ -19,6 +19,7 @@ public struct ServerConfiguration: Sendable {
     public var environmentToken: String?
     public var sessionIdleTimeout: Duration = .seconds(600)
     public var displayWait: Duration = .seconds(20)
+    public var finishedSessionRetention: Duration = .seconds(60)
     public var demoEnabled = true
     public var demoQRRefresh: Duration = .seconds(30)
     public var demoNothingDelay: Duration = .seconds(3)
@@ -130,6 +131,8 @@ public struct ServerConfiguration: Sendable {
         configuration.environmentToken = reader.string(forKey: "accessToken", isSecret: true)
         configuration.sessionIdleTimeout = try seconds("sessions.idleTimeoutSeconds", default: configuration.sessionIdleTimeout)
         configuration.displayWait = try seconds("sessions.displayWaitSeconds", default: configuration.displayWait)
+        configuration.finishedSessionRetention = try seconds(
+            "sessions.finishedRetentionSeconds", default: configuration.finishedSessionRetention)
         if let enabled = reader.string(forKey: "demo.enabled") {
             guard let value = Bool(enabled.lowercased()) else {
                 throw ConfigurationError("'demo.enabled' must be true or false, not '\(enabled)'.")

@@ -140,3 +140,11 @@ def test_tables_and_failures_have_clear_messages_and_exit_codes():
     assert bad_token.returncode == 4 and "token" in bad_token.stderr
     unreachable = run("list", "--base-url", "http://127.0.0.1:9")
     assert unreachable.returncode == 5 and "reach" in unreachable.stderr
+
+
+def test_serve_refuses_a_non_loopback_address_without_the_flag(tmp_path):
+    refused = run("serve", "--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path))
+    assert refused.returncode != 0
+    assert "Refusing to listen on 0.0.0.0" in refused.stderr
+    assert "--allow-remote" in refused.stderr
+    assert not (tmp_path / "bridges.sqlite").exists()
