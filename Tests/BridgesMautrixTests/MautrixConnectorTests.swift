@@ -341,6 +341,16 @@ struct MautrixHarness {
         }
     }
 
+    @Test func aSlowBridgeStillWorks() async throws {
+        try await MautrixHarness.run(.new) { h in
+            h.fake.setFault(.slow(.milliseconds(300)))
+            let session = try await h.start()
+            let done = try await h.submit(session, ["username": "slow-user", "password": "pw"])
+            #expect(done.status == .complete)
+            #expect(done.loginID == "slow-user")
+        }
+    }
+
     @Test func garbageIsAnUpstreamError() async throws {
         try await MautrixHarness.run(.new) { h in
             h.fake.setFault(.garbage)
