@@ -113,10 +113,16 @@ struct ErrorBodyMiddleware: ClientMiddleware {
     }
 }
 
-struct BearerTokenMiddleware: ClientMiddleware {
+/// Sends `Authorization: Bearer <token>` with every request; for code that uses the generated
+/// `Client` directly.
+public struct BearerTokenMiddleware: ClientMiddleware {
     let token: String
 
-    func intercept(
+    public init(token: String) {
+        self.token = token
+    }
+
+    public func intercept(
         _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {

@@ -44,7 +44,7 @@ struct TestServer {
             let baseURL = "http://127.0.0.1:\(port)"
             let client = Client(
                 serverURL: URL(string: baseURL)!, transport: AsyncHTTPClientTransport(),
-                middlewares: [BearerToken(token: token)])
+                middlewares: [BearerTokenMiddleware(token: token)])
             return try await body(TestServer(client: client, baseURL: baseURL, token: token))
         }
     }
@@ -72,19 +72,6 @@ struct TestServer {
         let response = try await raw(method, path, body: body, headers: headers, authorized: authorized)
         let json = (try? JSONSerialization.jsonObject(with: Data(response.body.utf8))) as? [String: Any] ?? [:]
         return (response.status, json)
-    }
-}
-
-struct BearerToken: ClientMiddleware {
-    let token: String
-
-    func intercept(
-        _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
-        next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
-    ) async throws -> (HTTPResponse, HTTPBody?) {
-        var request = request
-        request.headerFields[.authorization] = "Bearer \(token)"
-        return try await next(request, body, baseURL)
     }
 }
 
