@@ -42,7 +42,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
 struct VersionHeaderMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        response.headers[.beeperVersion] = BridgesVersion.current
+        if let name = HTTPField.Name.beeperVersion { response.headers[name] = BridgesVersion.current }
         return response
     }
 }
@@ -62,7 +62,7 @@ struct EmptyBodyMiddleware: ServerMiddleware {
 }
 
 extension HTTPField.Name {
-    static let beeperVersion = HTTPField.Name("X-Beeper-Desktop-Version")!
+    static let beeperVersion = HTTPField.Name("X-Beeper-Desktop-Version")
 }
 
 extension APIFailure {
