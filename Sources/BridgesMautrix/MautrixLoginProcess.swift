@@ -20,7 +20,20 @@ actor MautrixLoginProcess: LoginProcess {
     }
 
     func waitForNextStep(after step: Step) async throws -> Step {
-        try await advance(body: nil, longPoll: true)
+        // Newer bridges (those that send txn_id) keep a step running when its long-poll drops, and
+        // re-attach a poll that names the same transaction: a proxy closing an idle connection
+        // need not end the login. Older bridges end the login with the poll, so there is nothing
+        // to re-attach to.
+        var attempt = 0
+        while true {
+            do {
+                return try await advance(body: nil, longPoll: true)
+            } catch let error as BridgesError where current.txnID != nil && attempt < 2 && error.code == "bridge_unreachable" {
+                attempt += 1
+                finished = false
+                try await Task.sleep(for: .milliseconds(500 * attempt))
+            }
+        }
     }
 
     func cancel() async {

@@ -33,12 +33,16 @@ final class ProvisioningClient: Sendable {
         self.userID = userID
         self.readTimeout = readTimeout
         let connect = TimeAmount(connectTimeout)
+        // A refused connection fails at once rather than being retried until the deadline:
+        // callers decide what a down bridge means (an unavailable listing, a re-attached poll).
         var configuration = HTTPClient.Configuration(
             timeout: .init(connect: connect, read: TimeAmount(readTimeout)))
         configuration.httpVersion = .http1Only
+        configuration.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         var longPoll = HTTPClient.Configuration(timeout: .init(connect: connect))
         longPoll.httpVersion = .http1Only
+        longPoll.connectionPool.retryConnectionEstablishment = false
         longPollHTTP = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: longPoll)
     }
 

@@ -341,6 +341,24 @@ struct MautrixHarness {
         }
     }
 
+    @Test func aDroppedLongPollReattachesOnNewBridges() async throws {
+        try await MautrixHarness.run(.new) { h in
+            let session = try await h.start("qr")
+            try await Task.sleep(for: .milliseconds(200))
+            h.fake.setFault(.refuseConnections)
+            try await Task.sleep(for: .milliseconds(100))
+            _ = try await h.fake.start()
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await h.current(session).status == .waitingForDisplay)
+            h.fake.scanQR()
+            let done = try await h.eventually(session) { $0.status != .waitingForDisplay }
+            #expect(done.status == .complete)
+            #expect(done.loginID == "qr-user")
+            let reattached = h.fake.requests.filter { $0.contains("/display_and_wait") && $0.contains("txn_id=") }
+            #expect(reattached.count >= 2)
+        }
+    }
+
     @Test func aSlowBridgeStillWorks() async throws {
         try await MautrixHarness.run(.new) { h in
             h.fake.setFault(.slow(.milliseconds(300)))
