@@ -152,12 +152,6 @@ public struct Login: Sendable, Hashable, Codable {
     }
 }
 
-/// A login together with the bridge it lives on, as the API answers it.
-public struct BridgeLoginView: Sendable, Hashable {
-    public var bridge: BridgeDescriptor
-    public var login: Login
-}
-
 /// An account together with its bridge and login, as the API answers it.
 public struct AccountView: Sendable, Hashable {
     public var bridge: BridgeDescriptor

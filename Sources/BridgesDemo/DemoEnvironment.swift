@@ -102,8 +102,6 @@ public actor DemoApprovals {
         return true
     }
 
-    public func isLive(_ token: String) -> Bool { live.contains(token) }
-
     /// Waits until one of `tokens` is approved (`true`) or `timeout` passes (`false`).
     func waitForApproval(of tokens: Set<String>, timeout: Duration) async throws -> Bool {
         if !approved.isDisjoint(with: tokens) { return true }

@@ -23,7 +23,11 @@ public struct AccessTokens: Sendable {
     }
 
     static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: Data(secret.utf8)))
+    }
+
+    private static func hex(_ digest: some Sequence<UInt8>) -> String {
+        digest.map { String(format: "%02x", $0) }.joined()
     }
 
     /// Creates a token and returns its record and its secret, which is shown once and never again.
@@ -54,7 +58,6 @@ public struct AccessTokens: Sendable {
     public func isValid(_ presented: String) async -> Bool {
         let digest = Array(SHA256.hash(data: Data(presented.utf8)))
         if let environmentTokenHash, Self.constantTimeEqual(digest, environmentTokenHash) { return true }
-        let hex = digest.map { String(format: "%02x", $0) }.joined()
-        return (try? await store.token(secretHash: hex)) != nil
+        return (try? await store.token(secretHash: Self.hex(digest))) != nil
     }
 }

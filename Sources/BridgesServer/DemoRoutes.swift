@@ -15,9 +15,8 @@ struct DemoRoutes {
             router.get(RouterPath(path)) { request, _ in try await Self.page(pages, request, form: [:]) }
         }
         router.post("/demo/cookies/sign-in") { request, context in
-            let body = try await request.body.collect(upTo: 16 * 1024)
-            let form = Self.parseForm(String(buffer: body))
-            return try await Self.page(pages, request, form: form)
+            let form = try await URLEncodedFormDecoder().decode(SignInForm.self, from: request, context: context)
+            return try await Self.page(pages, request, form: form.name.map { ["name": $0] } ?? [:])
         }
         router.post("/demo/accounts/:accountID/reconnect-required") { _, context in
             let accountID = try context.parameters.require("accountID")
@@ -46,15 +45,9 @@ struct DemoRoutes {
         return Response(
             status: .init(code: page.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: page.body)))
     }
+}
 
-    private static func parseForm(_ body: String) -> [String: String] {
-        var form: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map {
-                $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
-            }
-            if let key = parts.first { form[key] = parts.count > 1 ? parts[1] : "" }
-        }
-        return form
-    }
+/// The demo cookie sign-in page's form.
+private struct SignInForm: Decodable {
+    var name: String?
 }

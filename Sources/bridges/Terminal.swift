@@ -33,6 +33,10 @@ enum Terminal {
         colors ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
     }
 
+    static func visibleWidth(_ text: String) -> Int {
+        text.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression).count
+    }
+
     /// Reads one line; `nil` at end of input.
     static func readLine(prompt: String, hidden: Bool = false) -> String? {
         write(prompt)
@@ -58,15 +62,16 @@ enum Terminal {
         if var original = echoOff.withLock({ $0 }) { tcsetattr(STDIN_FILENO, TCSANOW, &original) }
     }
 
-    /// Aligns rows under a header, two spaces between columns.
+    /// Aligns rows under a header, two spaces between columns. Widths count what is visible,
+    /// not the colour codes a cell may carry.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
         let widths = header.indices.map { column in
-            ([header] + rows).map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0
+            ([header] + rows).map { $0.indices.contains(column) ? visibleWidth($0[column]) : 0 }.max() ?? 0
         }
         func render(_ row: [String], style: (String) -> String = { $0 }) -> String {
             row.enumerated().map { index, cell in
-                let padded = index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-                return style(padded)
+                let gap = index == row.count - 1 ? 0 : max(0, widths[index] - visibleWidth(cell))
+                return style(cell + String(repeating: " ", count: gap))
             }.joined(separator: "  ")
         }
         return ([render(header, style: bold)] + rows.map { render($0) }).joined(separator: "\n")

@@ -209,6 +209,10 @@ func stepID(_ session: LoginSession) throws -> String {
         let session = try await service.session(bridgeID: "scripted", id: created.id).session
         #expect(session.status == .failed)
         #expect(session.error?.code == "session_expired")
+        // The process is told after the session's new state is saved; give it a moment.
+        for _ in 0..<100 where connector.cancels.withLock({ $0 }) == 0 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         #expect(connector.cancels.withLock { $0 } == 1)
     }
 

@@ -3,6 +3,7 @@ import BridgesClient
 import BridgesServer
 import BridgesStore
 import Foundation
+import NIOCore
 import NIOHTTP1
 import Testing
 
@@ -73,6 +74,21 @@ import Testing
             #expect(step.fields.map(\._type) == [.cookie, .header, .localStorage])
             let page = try await server.raw(.GET, String(step.url.dropFirst(server.baseURL.count)), authorized: false)
             #expect(page.status == 200)
+            // The sign-in form answers with a redirect and the session cookie; look at it unfollowed.
+            let browser = HTTPClient(configuration: .init(redirectConfiguration: .disallow))
+            var form = HTTPClientRequest(url: server.baseURL + "/demo/cookies/sign-in")
+            form.method = .POST
+            form.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            form.body = .bytes(ByteBuffer(string: "name=Hank+Hill"))
+            let signedIn = try await browser.execute(form, timeout: .seconds(10))
+            try await browser.shutdown()
+            #expect(signedIn.status.code == 303)
+            let cookie = try #require(signedIn.headers["Set-Cookie"].first)
+            #expect(cookie.hasPrefix("demo_session=hank-hill."))
+            let values = try await server.raw(
+                .GET, "/demo/cookies/signed-in", headers: ["Cookie": String(cookie.prefix { $0 != ";" })], authorized: false)
+            #expect(values.status == 200)
+            #expect(values.body.contains("demo_token"))
             let done = try await server.submit(
                 session, step: step.stepID, .cookies, ["session": "hank.abc", "csrf": "c", "token": "t"], source: .api)
             #expect(done.status == .complete)

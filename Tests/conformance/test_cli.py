@@ -148,3 +148,17 @@ def test_serve_refuses_a_non_loopback_address_without_the_flag(tmp_path):
     assert "Refusing to listen on 0.0.0.0" in refused.stderr
     assert "--allow-remote" in refused.stderr
     assert not (tmp_path / "bridges.sqlite").exists()
+
+
+def test_coloured_tables_stay_aligned():
+    env = dict(os.environ, TERM="xterm")
+    env.pop("NO_COLOR", None)
+    child = pexpect.spawn(CLI, ["list"], env=env, encoding="utf-8", timeout=20, dimensions=(80, 200))
+    child.expect(pexpect.EOF)
+    output = child.before
+    assert "\x1b[" in output, "a terminal gets colour"
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in output.splitlines() if line.strip()]
+    column = lines[0].index("STATUS")
+    for line in lines[1:]:
+        assert line[column:].split()[0] in ("available", "connected", "temporarily_unavailable"), line
+        assert line[column - 2:column] == "  ", line
