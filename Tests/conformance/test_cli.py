@@ -158,7 +158,8 @@ def test_coloured_tables_stay_aligned():
     output = child.before
     assert "\x1b[" in output, "a terminal gets colour"
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in output.splitlines() if line.strip()]
-    column = lines[0].index("STATUS")
+    status, accounts = lines[0].index("STATUS"), lines[0].index("ACCOUNTS")
     for line in lines[1:]:
-        assert line[column:].split()[0] in ("available", "connected", "temporarily_unavailable"), line
-        assert line[column - 2:column] == "  ", line
+        assert line[status:].split()[0] in ("available", "connected", "temporarily_unavailable"), line
+        # The column after the coloured one starts where its header does.
+        assert line[accounts - 2:accounts] == "  " and line[accounts] != " ", line
