@@ -165,9 +165,10 @@ if ! "$FUZZ_VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
     python3 -m venv "$FUZZ_VENV"
 fi
 "$FUZZ_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/Tests/conformance/fuzz-requirements.txt"
-timeout -k 10 "${FUZZ_TIMEOUT:-600}" "$FUZZ_VENV/bin/schemathesis" --no-color run "$BASE_URL/v1/spec" --url "$BASE_URL" \
+# Run from the scratch folder: schemathesis keeps a cache in its working directory.
+(cd "$WORKDIR" && timeout -k 10 "${FUZZ_TIMEOUT:-600}" "$FUZZ_VENV/bin/schemathesis" --no-color run "$BASE_URL/v1/spec" --url "$BASE_URL" \
     -H "Authorization: Bearer $TOKEN" --max-examples "${FUZZ_EXAMPLES:-50}" --checks all \
-    --exclude-checks positive_data_acceptance --seed 1
+    --exclude-checks positive_data_acceptance --seed 1)
 FUZZ_STATUS=$?
 set -e
 
