@@ -106,6 +106,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "QRCode", swiftSettings: strict),
+        .target(name: "BridgesTestSupport", swiftSettings: strict),
         .target(
             name: "MautrixFake",
             dependencies: [
@@ -127,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "BridgesMautrixTests",
             dependencies: [
-                "BridgesMautrix", "BridgesCore", "BridgesStore", "MautrixFake",
+                "BridgesTestSupport", "BridgesMautrix", "BridgesCore", "BridgesStore", "MautrixFake",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -138,13 +139,13 @@ let package = Package(
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], swiftSettings: strict),
         .testTarget(
             name: "BridgesCoreTests",
-            dependencies: ["BridgesCore", "BridgesStore"],
+            dependencies: ["BridgesTestSupport", "BridgesCore", "BridgesStore"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "BridgesServerTests",
             dependencies: [
-                "BridgesServer", "BridgesClient", "BridgesAPI", "BridgesCore", "BridgesStore", "BridgesDemo", "BridgesMautrix",
+                "BridgesTestSupport", "BridgesServer", "BridgesClient", "BridgesAPI", "BridgesCore", "BridgesStore", "BridgesDemo", "BridgesMautrix",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
