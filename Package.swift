@@ -98,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "bridges",
             dependencies: [
-                "BridgesServer", "BridgesClient", "BridgesCore", "QRCode",
+                "BridgesServer", "BridgesStore", "BridgesClient", "BridgesCore", "QRCode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -106,7 +106,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "QRCode", swiftSettings: strict),
-        .target(name: "BridgesTestSupport", swiftSettings: strict),
+        .target(name: "BridgesTestSupport", dependencies: ["BridgesCore"], swiftSettings: strict),
         .target(
             name: "MautrixFake",
             dependencies: [
@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], swiftSettings: strict),
         .testTarget(
             name: "BridgesCoreTests",
-            dependencies: ["BridgesTestSupport", "BridgesCore", "BridgesStore"],
+            dependencies: ["BridgesTestSupport", "BridgesCore"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -69,3 +69,11 @@ public protocol LoginProcess: Sendable {
     /// Abandons the process; called once when the session is cancelled, expires or fails.
     func cancel() async
 }
+
+/// A connector that can put one of its accounts into the state a bridge reports when the
+/// account's credentials stopped working, so reconnect flows can be tried (the demo networks).
+public protocol ReconnectSimulating: BridgeConnector {
+    /// Marks the account's login as needing a new sign-in; returns the changed login, or `nil`
+    /// when the account is not on this bridge.
+    func requireReconnect(accountID: String) async throws -> Login?
+}

@@ -9,12 +9,6 @@ public struct SessionError: Sendable, Hashable, Codable, Error {
         self.message = message
         self.details = details
     }
-
-    public static func serverRestarted() -> SessionError {
-        SessionError(
-            code: "server_restarted",
-            message: "The server restarted while this login session was in progress. Start a new session.")
-    }
 }
 
 /// A connector throws this to end a login session as `failed` (wrong password, code rejected,
@@ -65,39 +59,25 @@ public struct BridgesError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var issues: [ValidationIssue]
     public var details: [String: JSONValue]?
+    /// Whether the same request can succeed if sent again later: a limit that refills, a bridge
+    /// that is briefly down. Clients are told, so they do not retry what cannot change.
+    public var isTransient: Bool
+    /// When waiting helps, how long to wait before sending the same request again.
+    public var retryAfterSeconds: Int?
 
+    /// `isTransient` defaults to what the kind implies: limits and upstream failures pass.
     public init(
         _ kind: Kind, code: String, message: String, issues: [ValidationIssue] = [],
-        details: [String: JSONValue]? = nil
+        details: [String: JSONValue]? = nil, isTransient: Bool? = nil, retryAfterSeconds: Int? = nil
     ) {
         self.kind = kind
         self.code = code
         self.message = message
         self.issues = issues
         self.details = details
+        self.isTransient = isTransient ?? (kind == .tooManyRequests || kind == .upstream)
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public var description: String { "\(code): \(message)" }
-
-    public static func bridgeNotFound(_ id: String) -> BridgesError {
-        BridgesError(.notFound, code: "bridge_not_found", message: "No bridge with ID '\(id)'.")
-    }
-    public static func loginNotFound(_ id: String, bridgeID: String) -> BridgesError {
-        BridgesError(.notFound, code: "login_not_found", message: "Bridge '\(bridgeID)' has no login '\(id)'.")
-    }
-    public static func accountNotFound(_ id: String) -> BridgesError {
-        BridgesError(.notFound, code: "account_not_found", message: "No account with ID '\(id)'.")
-    }
-    public static func sessionNotFound(_ id: String, bridgeID: String) -> BridgesError {
-        BridgesError(
-            .notFound, code: "login_session_not_found",
-            message: "Bridge '\(bridgeID)' has no login session '\(id)'.")
-    }
-    public static func validation(_ issues: [ValidationIssue]) -> BridgesError {
-        let summary = issues.map(\.message).joined(separator: " ")
-        return BridgesError(.unprocessable, code: "validation_failed", message: summary, issues: issues)
-    }
-    public static func upstream(_ message: String, code: String = "bridge_unreachable") -> BridgesError {
-        BridgesError(.upstream, code: code, message: message)
-    }
 }

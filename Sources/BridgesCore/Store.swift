@@ -1,21 +1,5 @@
 import Foundation
 
-public enum LoginSessionStatus: String, Sendable, Codable, CaseIterable {
-    case waitingForInput = "waiting_for_input"
-    case waitingForCookies = "waiting_for_cookies"
-    case waitingForDisplay = "waiting_for_display"
-    case complete
-    case cancelled
-    case failed
-
-    public var isTerminal: Bool {
-        switch self {
-        case .complete, .cancelled, .failed: true
-        default: false
-        }
-    }
-}
-
 /// What survives a restart of a login session: never a step's content or a typed value.
 public struct LoginSessionRecord: Sendable, Hashable, Codable {
     public var id: String
@@ -44,21 +28,6 @@ public struct LoginSessionRecord: Sendable, Hashable, Codable {
     }
 }
 
-/// An API access token as stored: only a hash of the secret is kept.
-public struct AccessTokenRecord: Sendable, Hashable, Codable {
-    public var id: String
-    public var name: String
-    public var secretHash: String
-    public var createdAt: Date
-
-    public init(id: String, name: String, secretHash: String, createdAt: Date) {
-        self.id = id
-        self.name = name
-        self.secretHash = secretHash
-        self.createdAt = createdAt
-    }
-}
-
 /// What must survive a restart. SQLite implements it for one instance; a PostgreSQL
 /// implementation serves several instances sharing one state.
 public protocol Store: Sendable {
@@ -72,9 +41,4 @@ public protocol Store: Sendable {
     func saveLogin(_ login: Login, bridgeID: String) async throws
     func logins(bridgeID: String) async throws -> [Login]
     func deleteLogin(bridgeID: String, loginID: String) async throws -> Bool
-
-    func insertToken(_ token: AccessTokenRecord) async throws
-    func tokens() async throws -> [AccessTokenRecord]
-    func token(secretHash: String) async throws -> AccessTokenRecord?
-    func deleteToken(id: String) async throws -> Bool
 }

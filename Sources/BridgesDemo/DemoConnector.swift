@@ -11,7 +11,7 @@ protocol DemoNetwork: Sendable {
 
 /// An in-process connector for a demo network. Its logins live in the store, so they survive
 /// a restart like a real bridge's would.
-final class DemoConnector: BridgeConnector {
+final class DemoConnector: ReconnectSimulating {
     let network: any DemoNetwork
     let environment: DemoEnvironment
 
@@ -35,6 +35,20 @@ final class DemoConnector: BridgeConnector {
     func removeLogin(_ loginID: String, scope: RemoveScope) async throws -> Login? {
         guard let login = try await logins().first(where: { $0.loginID == loginID }) else { return nil }
         _ = try await environment.store.deleteLogin(bridgeID: bridgeID, loginID: loginID)
+        return login
+    }
+
+    func requireReconnect(accountID: String) async throws -> Login? {
+        guard var login = try await logins().first(where: { $0.accounts.contains { $0.accountID == accountID } }) else {
+            return nil
+        }
+        login.status = .needsLogin
+        login.statusText = "Signed out by the demo; reconnect to sign in again."
+        for index in login.accounts.indices where login.accounts[index].accountID == accountID {
+            login.accounts[index].status = .reconnectRequired
+            login.accounts[index].statusText = "Credentials expired; reconnect this account."
+        }
+        try await environment.store.saveLogin(login, bridgeID: bridgeID)
         return login
     }
 

@@ -9,13 +9,17 @@ public struct DemoOptions: Sendable {
     public var qrRefresh: Duration
     /// How long the `nothing` display waits before the demo "approves on the other device".
     public var nothingDelay: Duration
+    /// The clock those waits run on; tests move a manual one.
+    public var clock: AnyClock
 
     public init(
-        publicURL: @escaping @Sendable () -> String, qrRefresh: Duration = .seconds(30), nothingDelay: Duration = .seconds(3)
+        publicURL: @escaping @Sendable () -> String, qrRefresh: Duration = .seconds(30), nothingDelay: Duration = .seconds(3),
+        clock: AnyClock = .continuous
     ) {
         self.publicURL = publicURL
         self.qrRefresh = qrRefresh
         self.nothingDelay = nothingDelay
+        self.clock = clock
     }
 }
 
@@ -23,12 +27,13 @@ public struct DemoOptions: Sendable {
 /// that keeps their logins across restarts.
 public final class DemoEnvironment: Sendable {
     public let options: DemoOptions
-    public let approvals = DemoApprovals()
+    public let approvals: DemoApprovals
     let store: any Store
 
     public init(options: DemoOptions, store: any Store) {
         self.options = options
         self.store = store
+        self.approvals = DemoApprovals(clock: options.clock)
     }
 
     /// The IDs the demo networks take.
@@ -50,33 +55,19 @@ public final class DemoEnvironment: Sendable {
     }
 
     func approvalURL(_ token: String) -> String { url("/demo/approve/\(token)") }
-
-    /// Puts an account (and its login) into the state a bridge reports when its credentials
-    /// stopped working, so reconnect flows can be tried. Returns `nil` for an unknown account.
-    public func requireReconnect(accountID: String, bridgeIDs: [String]) async throws -> (bridgeID: String, loginID: String)? {
-        for bridgeID in bridgeIDs {
-            for var login in try await store.logins(bridgeID: bridgeID)
-            where login.accounts.contains(where: { $0.accountID == accountID }) {
-                login.status = .needsLogin
-                login.statusText = "Signed out by the demo; reconnect to sign in again."
-                for index in login.accounts.indices where login.accounts[index].accountID == accountID {
-                    login.accounts[index].status = .reconnectRequired
-                    login.accounts[index].statusText = "Credentials expired; reconnect this account."
-                }
-                try await store.saveLogin(login, bridgeID: bridgeID)
-                return (bridgeID, login.loginID)
-            }
-        }
-        return nil
-    }
 }
 
 /// One-time approval links: a QR payload or an "approve" link in a step's instructions. Opening
 /// one is the demo's stand-in for a phone that scanned the code or confirmed the sign-in.
 public actor DemoApprovals {
+    private let clock: AnyClock
     private var live: Set<String> = []
     private var approved: Set<String> = []
     private var waiters: [UUID: (tokens: Set<String>, continuation: CheckedContinuation<Bool, Never>)] = [:]
+
+    init(clock: AnyClock) {
+        self.clock = clock
+    }
 
     func issue() -> String {
         let token = Identifiers.make(prefix: "", length: 24)
@@ -106,8 +97,8 @@ public actor DemoApprovals {
     func waitForApproval(of tokens: Set<String>, timeout: Duration) async throws -> Bool {
         if !approved.isDisjoint(with: tokens) { return true }
         let id = UUID()
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
+        let timer = Task { [weak self, clock] in
+            try? await clock.sleep(for: timeout)
             await self?.resume(id, with: false)
         }
         defer { timer.cancel() }

@@ -7,15 +7,24 @@ public struct DemoPage: Sendable {
     public var contentType: String
     public var headers: [(name: String, value: String)]
     public var body: String
+    /// A cookie the page sets; the server writes its header.
+    public var cookie: DemoCookie? = nil
+}
+
+/// A session cookie scoped to the demo's pages.
+public struct DemoCookie: Sendable, Hashable {
+    public var name: String
+    public var value: String
+    public var path: String
 }
 
 /// The pages the demo networks send people to: QR and approval links, the emoji image, and the
 /// cookie sign-in. They need no token: a phone or a browser opens them.
 public struct DemoPages: Sendable {
-    /// The cookies the pages read back.
-    public static let cookieNames = ["demo_session"]
-    static let cookiesSignInPath = "/demo/cookies/sign-in"
-    static let cookiesSignedInPath = "/demo/cookies/signed-in"
+    /// The cookie the sign-in page sets and the signed-in page reads back.
+    public static let sessionCookie = "demo_session"
+    public static let cookiesSignInPath = "/demo/cookies/sign-in"
+    public static let cookiesSignedInPath = "/demo/cookies/signed-in"
 
     let environment: DemoEnvironment
 
@@ -23,27 +32,8 @@ public struct DemoPages: Sendable {
         self.environment = environment
     }
 
-    /// Answers a request under `/demo/`, or `nil` when no page lives at that path.
-    public func respond(method: String, path: String, form: [String: String], cookies: [String: String]) async -> DemoPage? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        guard parts.count >= 3, parts[0] == "demo" else { return nil }
-        switch (method, parts[1], parts.count) {
-        case ("GET", "scan", 3), ("GET", "approve", 3):
-            return await approve(parts[2])
-        case ("GET", "emoji", 3) where parts[2].hasSuffix(".svg"):
-            return emoji()
-        case ("GET", "cookies", 3) where parts[2] == "sign-in":
-            return Self.html(title: "Demo Cookies: sign in", body: signInForm)
-        case ("POST", "cookies", 3) where parts[2] == "sign-in":
-            return signIn(name: form["name", default: ""])
-        case ("GET", "cookies", 3) where parts[2] == "signed-in":
-            return signedIn(session: cookies["demo_session"])
-        default:
-            return nil
-        }
-    }
-
-    private func approve(_ token: String) async -> DemoPage {
+    /// A QR payload or approval link was opened: the demo's stand-in for a phone that scanned it.
+    public func approve(_ token: String) async -> DemoPage {
         if await environment.approvals.approve(token) {
             return Self.html(title: "Signed in", body: "<h1>Done</h1><p>The demo login is approved. Return to your app.</p>")
         }
@@ -53,7 +43,7 @@ public struct DemoPages: Sendable {
         return page
     }
 
-    private func emoji() -> DemoPage {
+    public func emoji() -> DemoPage {
         let svg = """
             <svg xmlns="http://www.w3.org/2000/svg" width="128" height="128" viewBox="0 0 128 128">\
             <text x="64" y="96" font-size="96" text-anchor="middle">🦊</text></svg>
@@ -61,7 +51,11 @@ public struct DemoPages: Sendable {
         return DemoPage(status: 200, contentType: "image/svg+xml", headers: [], body: svg)
     }
 
-    private var signInForm: String {
+    public func signInForm() -> DemoPage {
+        Self.html(title: "Demo Cookies: sign in", body: signInFormBody)
+    }
+
+    private var signInFormBody: String {
         """
         <h1>Demo Cookies</h1>
         <form method="post" action="\(Self.cookiesSignInPath)">
@@ -71,18 +65,16 @@ public struct DemoPages: Sendable {
         """
     }
 
-    private func signIn(name: String) -> DemoPage {
+    public func signIn(name: String) -> DemoPage {
         let user = DemoLoginContext.slug(name.isEmpty ? "alice" : name)
         let session = "\(user).\(Identifiers.make(prefix: "", length: 16))"
         return DemoPage(
             status: 303, contentType: "text/plain; charset=utf-8",
-            headers: [
-                ("Location", Self.cookiesSignedInPath),
-                ("Set-Cookie", "demo_session=\(session); Path=/demo; HttpOnly; SameSite=Lax"),
-            ], body: "Signed in; continue at \(Self.cookiesSignedInPath)")
+            headers: [("Location", Self.cookiesSignedInPath)], body: "Signed in; continue at \(Self.cookiesSignedInPath)",
+            cookie: DemoCookie(name: Self.sessionCookie, value: session, path: "/demo"))
     }
 
-    private func signedIn(session: String?) -> DemoPage {
+    public func signedIn(session: String?) -> DemoPage {
         guard let session, !session.isEmpty else {
             var page = Self.html(title: "Not signed in", body: "<p>Not signed in. <a href=\"\(Self.cookiesSignInPath)\">Sign in</a>.</p>")
             page.status = 401

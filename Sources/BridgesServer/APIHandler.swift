@@ -41,9 +41,7 @@ struct APIHandler: APIProtocol {
         do {
             return .ok(.init(body: .json(try Wire.convert(capabilities))))
         } catch {
-            throw BridgesError.upstream(
-                "Bridge '\(input.path.bridgeID)' answered capabilities that do not fit the contract.",
-                code: "invalid_capabilities")
+            throw BridgesError.invalidCapabilities(bridgeID: input.path.bridgeID)
         }
     }
 
@@ -53,20 +51,47 @@ struct APIHandler: APIProtocol {
     }
 
     func listLogins(_ input: Operations.ListLogins.Input) async throws -> Operations.ListLogins.Output {
-        let (bridge, logins) = try await service.logins(bridgeID: input.path.bridgeID)
-        return .ok(.init(body: .json(.init(items: logins.map { Wire.login($0, bridgeID: bridge.id) }))))
+        .ok(.init(body: .json(try await loginList(bridgeID: input.path.bridgeID))))
     }
 
     func getLogin(_ input: Operations.GetLogin.Input) async throws -> Operations.GetLogin.Output {
-        let (bridge, login) = try await service.login(bridgeID: input.path.bridgeID, loginID: input.path.loginID)
-        return .ok(.init(body: .json(Wire.login(login, bridgeID: bridge.id))))
+        .ok(.init(body: .json(try await login(bridgeID: input.path.bridgeID, loginID: input.path.loginID))))
     }
 
     func removeLogin(_ input: Operations.RemoveLogin.Input) async throws -> Operations.RemoveLogin.Output {
-        guard case .json(let body) = input.body else { throw APIHandler.missingBody }
-        let removed = try await service.removeLogin(
-            bridgeID: input.path.bridgeID, loginID: input.path.loginID, scope: Wire.removeScope(body.scope))
-        return .ok(.init(body: .json(Wire.removal(removed))))
+        guard case .json(let body) = input.body else { throw BridgesError.missingBody }
+        return .ok(.init(body: .json(try await remove(bridgeID: input.path.bridgeID, loginID: input.path.loginID, body))))
+    }
+
+    // The connections era's paths: the same answers under the names its clients call.
+
+    func listConnections(_ input: Operations.ListConnections.Input) async throws -> Operations.ListConnections.Output {
+        .ok(.init(body: .json(try await loginList(bridgeID: input.path.bridgeID))))
+    }
+
+    func getConnection(_ input: Operations.GetConnection.Input) async throws -> Operations.GetConnection.Output {
+        .ok(.init(body: .json(try await login(bridgeID: input.path.bridgeID, loginID: input.path.loginID))))
+    }
+
+    func removeConnection(_ input: Operations.RemoveConnection.Input) async throws -> Operations.RemoveConnection.Output {
+        guard case .json(let body) = input.body else { throw BridgesError.missingBody }
+        return .ok(.init(body: .json(try await remove(bridgeID: input.path.bridgeID, loginID: input.path.loginID, body))))
+    }
+
+    private func loginList(bridgeID: String) async throws -> Components.Schemas.LoginListResponse {
+        let (bridge, logins) = try await service.logins(bridgeID: bridgeID)
+        return .init(items: logins.map { Wire.login($0, bridgeID: bridge.id) })
+    }
+
+    private func login(bridgeID: String, loginID: String) async throws -> Components.Schemas.BridgeLogin {
+        let (bridge, login) = try await service.login(bridgeID: bridgeID, loginID: loginID)
+        return Wire.login(login, bridgeID: bridge.id)
+    }
+
+    private func remove(
+        bridgeID: String, loginID: String, _ body: Components.Schemas.LoginRemoveRequest
+    ) async throws -> Components.Schemas.LoginRemoveResponse {
+        Wire.removal(try await service.removeLogin(bridgeID: bridgeID, loginID: loginID, scope: Wire.removeScope(body.scope)))
     }
 
     func createLoginSession(
@@ -88,22 +113,14 @@ struct APIHandler: APIProtocol {
         _ input: Operations.CancelLoginSession.Input
     ) async throws -> Operations.CancelLoginSession.Output {
         let view = try await service.cancelSession(bridgeID: input.path.bridgeID, id: input.path.loginSessionID)
-        guard view.session.status == .cancelled else {
-            throw BridgesError(
-                .conflict, code: "login_session_finished",
-                message: "This login session is already \(view.session.status.rawValue); it cannot be cancelled.",
-                details: ["status": .string(view.session.status.rawValue)])
-        }
         return .ok(.init(body: .json(.init(bridgeID: view.bridge.id, loginSessionID: view.session.id, status: .cancelled))))
     }
 
     func submitLoginStep(_ input: Operations.SubmitLoginStep.Input) async throws -> Operations.SubmitLoginStep.Output {
-        guard case .json(let body) = input.body else { throw APIHandler.missingBody }
+        guard case .json(let body) = input.body else { throw BridgesError.missingBody }
         let view = try await service.submit(
             bridgeID: input.path.bridgeID, sessionID: input.path.loginSessionID, stepID: input.path.stepID,
             Wire.submission(body))
         return .ok(.init(body: .json(Wire.session(view))))
     }
-
-    private static let missingBody = BridgesError(.badRequest, code: "missing_body", message: "This request needs a JSON body.")
 }

@@ -1,15 +1,16 @@
 import BridgesCore
+import BridgesStore
 import Crypto
 import Foundation
 
 /// API access tokens. Only a SHA-256 of each secret is stored: the secrets are 256 random bits,
 /// so a fast hash is enough, and a stolen database holds nothing that opens the API.
 public struct AccessTokens: Sendable {
-    private let store: any Store
+    private let store: any TokenStore
     /// A token accepted without being stored (`BRIDGES_ACCESS_TOKEN`), for automation.
     private let environmentTokenHash: [UInt8]?
 
-    public init(store: any Store, environmentToken: String?) {
+    public init(store: any TokenStore, environmentToken: String?) {
         self.store = store
         self.environmentTokenHash = environmentToken.flatMap { $0.isEmpty ? nil : Array(SHA256.hash(data: Data($0.utf8))) }
     }

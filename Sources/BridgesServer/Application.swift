@@ -8,20 +8,31 @@ import Hummingbird
 import Logging
 import NIOCore
 import OpenAPIHummingbird
+import OpenAPIRuntime
 import ServiceLifecycle
 import Synchronization
 
 public typealias BridgesApplication = Application<RouterResponder<BasicRequestContext>>
 
-/// What a running server is made of; tests build it with their own store and connectors.
+/// What a running server is made of; tests build it with their own stores, connectors and clock.
 public struct ServerComponents: Sendable {
     public var store: any Store
+    public var tokens: any TokenStore
     /// Connectors besides the demo networks (real bridges).
     public var connectors: [any BridgeConnector]
+    /// What session expiry, display waits, rate limits and the demo's timers measure time with.
+    public var clock: AnyClock
 
-    public init(store: any Store, connectors: [any BridgeConnector] = []) {
+    public init(store: any Store, tokens: any TokenStore, connectors: [any BridgeConnector] = [], clock: AnyClock = .continuous) {
         self.store = store
+        self.tokens = tokens
         self.connectors = connectors
+        self.clock = clock
+    }
+
+    /// One SQLite database for everything, as `bridges serve` uses it.
+    public init(store: SQLiteStore, connectors: [any BridgeConnector] = [], clock: AnyClock = .continuous) {
+        self.init(store: store, tokens: store, connectors: connectors, clock: clock)
     }
 }
 
@@ -46,7 +57,7 @@ public func buildApplication(
         let environment = DemoEnvironment(
             options: DemoOptions(
                 publicURL: { configuration.baseURL(port: portBox.value) }, qrRefresh: configuration.demoQRRefresh,
-                nothingDelay: configuration.demoNothingDelay),
+                nothingDelay: configuration.demoNothingDelay, clock: components.clock),
             store: components.store)
         connectors += environment.connectors()
         demo = environment
@@ -62,25 +73,32 @@ public func buildApplication(
             idleTimeout: configuration.sessionIdleTimeout, displayWait: configuration.displayWait,
             finishedRetention: configuration.finishedSessionRetention,
             maxLivePerBridge: configuration.maxSessionsPerBridge, maxLiveTotal: configuration.maxSessionsTotal),
-        logger: logger)
+        clock: components.clock, logger: logger)
     try await service.recoverAfterRestart()
 
     let spec = try OpenAPIDocument.yaml()
+    let routes = try RouteTable(spec: spec)
+    let tokens = AccessTokens(store: components.tokens, environmentToken: configuration.environmentToken)
     let router = Router()
     router.add(middleware: VersionHeaderMiddleware())
-    router.add(middleware: ErrorMiddleware(routes: RouteTable(spec: spec)))
-    router.add(middleware: AuthMiddleware(tokens: AccessTokens(store: components.store, environmentToken: configuration.environmentToken)))
-    if configuration.effectiveRequestsPerMinute > 0 {
-        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(requestsPerMinute: configuration.effectiveRequestsPerMinute)))
-    }
+    router.add(middleware: ErrorMiddleware(routes: routes))
     router.add(middleware: BodyLimitMiddleware(limit: configuration.maxBodyBytes))
 
+    var apiMiddlewares: [any ServerMiddleware] = [
+        OperationAuthMiddleware(tokens: tokens, publicOperationIDs: routes.publicOperationIDs)
+    ]
+    if configuration.effectiveRequestsPerMinute > 0 {
+        apiMiddlewares.append(
+            RateLimitMiddleware(
+                limiter: RateLimiter(requestsPerMinute: configuration.effectiveRequestsPerMinute, clock: components.clock)))
+    }
+    apiMiddlewares.append(EmptyBodyMiddleware())
     let handler = APIHandler(
         service: service, info: { ServerInfo.make(configuration: configuration, port: portBox.value) },
         spec: spec)
-    try handler.registerHandlers(on: router, middlewares: [EmptyBodyMiddleware()])
+    try handler.registerHandlers(on: router, middlewares: apiMiddlewares)
     if let demo {
-        DemoRoutes(environment: demo, bridgeIDs: connectors.map(\.bridgeID)).register(on: router)
+        DemoRoutes(pages: DemoPages(environment: demo), service: service, tokens: tokens).register(on: router)
     }
 
     return Application(

@@ -4,46 +4,58 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Serves the demo networks' pages and their one control route.
+/// The demo networks' pages, each its own route and open to anyone (a phone or a browser opens
+/// them), and the demo's one control route, which changes state and needs a token.
 struct DemoRoutes {
-    let environment: DemoEnvironment
-    let bridgeIDs: [String]
+    let pages: DemoPages
+    let service: BridgesService
+    let tokens: AccessTokens
 
     func register(on router: Router<BasicRequestContext>) {
-        let pages = DemoPages(environment: environment)
-        for path in ["/demo/scan/:token", "/demo/approve/:token", "/demo/emoji/:file", "/demo/cookies/sign-in", "/demo/cookies/signed-in"] {
-            router.get(RouterPath(path)) { request, _ in try await Self.page(pages, request, form: [:]) }
+        let demo = router.group("demo")
+        demo.get("scan/:token") { _, context in
+            Self.response(await pages.approve(try context.parameters.require("token")))
         }
-        router.post("/demo/cookies/sign-in") { request, context in
+        demo.get("approve/:token") { _, context in
+            Self.response(await pages.approve(try context.parameters.require("token")))
+        }
+        demo.get("emoji/:file") { _, context in
+            guard try context.parameters.require("file").hasSuffix(".svg") else { throw HTTPError(.notFound) }
+            return Self.response(pages.emoji())
+        }
+        router.get(RouterPath(DemoPages.cookiesSignInPath)) { _, _ in Self.response(pages.signInForm()) }
+        router.post(RouterPath(DemoPages.cookiesSignInPath)) { request, context in
             let form = try await URLEncodedFormDecoder().decode(SignInForm.self, from: request, context: context)
-            return try await Self.page(pages, request, form: form.name.map { ["name": $0] } ?? [:])
+            return Self.response(pages.signIn(name: form.name ?? ""))
         }
-        router.post("/demo/accounts/:accountID/reconnect-required") { _, context in
-            let accountID = try context.parameters.require("accountID")
-            guard let marked = try await environment.requireReconnect(accountID: accountID, bridgeIDs: bridgeIDs) else {
-                throw BridgesError.accountNotFound(accountID)
+        router.get(RouterPath(DemoPages.cookiesSignedInPath)) { request, _ in
+            Self.response(pages.signedIn(session: request.cookies[DemoPages.sessionCookie]?.value))
+        }
+        demo.group("accounts").add(middleware: BearerAuthMiddleware(tokens: tokens))
+            .post(":accountID/reconnect-required") { _, context in
+                let accountID = try context.parameters.require("accountID")
+                let marked = try await service.requireReconnect(accountID: accountID)
+                let json = try JSONEncoder.api.encode([
+                    "accountID": accountID, "bridgeID": marked.bridge.id, "loginID": marked.loginID,
+                    "status": marked.account.status.rawValue,
+                ])
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
             }
-            let json = try JSONEncoder.api.encode([
-                "accountID": accountID, "bridgeID": marked.bridgeID, "loginID": marked.loginID,
-                "status": AccountStatus.reconnectRequired.rawValue,
-            ])
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
-        }
     }
 
-    private static func page(_ pages: DemoPages, _ request: Request, form: [String: String]) async throws -> Response {
-        var cookies: [String: String] = [:]
-        for name in DemoPages.cookieNames { cookies[name] = request.cookies[name]?.value }
-        guard let page = await pages.respond(method: request.method.rawValue, path: request.uri.path, form: form, cookies: cookies)
-        else { throw HTTPError(.notFound) }
+    private static func response(_ page: DemoPage) -> Response {
         var headers: HTTPFields = [.contentType: page.contentType]
         for (name, value) in page.headers {
             if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
         }
-        return Response(
+        var response = Response(
             status: .init(code: page.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: page.body)))
+        if let cookie = page.cookie {
+            response.setCookie(Cookie(name: cookie.name, value: cookie.value, path: cookie.path, httpOnly: true, sameSite: .lax))
+        }
+        return response
     }
 }
 

@@ -20,10 +20,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             guard let allowed = routes.methods(for: request.uri.path), !allowed.contains(request.method.rawValue) else {
                 return APIFailure(error).response()
             }
-            return APIFailure(
+            var failure = APIFailure(
                 status: .methodNotAllowed, code: "method_not_allowed",
-                message: "\(request.uri.path) takes \(allowed.joined(separator: ", ")), not \(request.method.rawValue)."
-            ).response(headers: [.allow: allowed.joined(separator: ", ")])
+                message: "\(request.uri.path) takes \(allowed.joined(separator: ", ")), not \(request.method.rawValue).")
+            failure.headers[.allow] = allowed.joined(separator: ", ")
+            return failure.response()
         } catch {
             let body = APIFailure(error)
             if body.status == .internalServerError {
@@ -42,6 +43,10 @@ struct APIFailure {
     var status: HTTPResponse.Status
     var body: Components.Schemas.ErrorResponse
     var headers: HTTPFields = [:]
+    /// Sent as `x-should-retry`, which the official SDKs follow instead of retrying every 409
+    /// and 5xx: only where the same request can pass later. Failures that are not the domain's
+    /// own are judged by status.
+    var shouldRetry: Bool
 
     init(status: HTTPResponse.Status, code: String, message: String, issues: [ValidationIssue] = [], details: [String: JSONValue]? = nil) {
         self.status = status
@@ -53,6 +58,7 @@ struct APIFailure {
                 issues: issues.isEmpty ? nil : issues.map(Components.Schemas.ValidationIssue.init), additionalProperties: container)
         }
         body = Components.Schemas.ErrorResponse(message: message, code: code, details: errorDetails)
+        shouldRetry = status == .tooManyRequests || status == .serviceUnavailable || status == .gatewayTimeout
     }
 
     init(_ error: any Error) {
@@ -62,6 +68,9 @@ struct APIFailure {
             self.init(
                 status: domain.kind.httpStatus, code: domain.code, message: domain.message, issues: domain.issues,
                 details: domain.details)
+            if domain.kind == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+            if let seconds = domain.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
+            shouldRetry = domain.isTransient
         case let decoding as DecodingError:
             self = Self.decodingFailure(decoding)
         case let http as HTTPError:
@@ -84,6 +93,7 @@ struct APIFailure {
     func response() -> Response {
         var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"
+        if let name = HTTPField.Name.shouldRetry { headers[name] = shouldRetry ? "true" : "false" }
         let data = (try? JSONEncoder.api.encode(body)) ?? Data(#"{"message":"error","code":"internal_error"}"#.utf8)
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
@@ -213,4 +223,8 @@ extension JSONEncoder {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
+}
+
+extension HTTPField.Name {
+    static let shouldRetry = HTTPField.Name("x-should-retry")
 }

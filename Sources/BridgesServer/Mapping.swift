@@ -16,13 +16,70 @@ enum Wire {
         Components.Schemas.Bridge(
             id: view.descriptor.id, accounts: view.accounts.map(account), activeAccountCount: view.activeAccountCount,
             displayName: view.descriptor.displayName, provider: provider(view.descriptor.provider),
-            status: .init(rawValue: view.status.rawValue) ?? .temporarilyUnavailable,
+            status: bridgeStatus(view.status),
             supportsMultipleAccounts: view.descriptor.supportsMultipleAccounts, _type: view.descriptor.type,
             network: view.descriptor.network, statusText: view.statusText)
     }
 
     static func provider(_ provider: BridgeProvider) -> Components.Schemas.Provider {
-        Components.Schemas.Provider(rawValue: provider.rawValue) ?? .selfHosted
+        switch provider {
+        case .cloud: .cloud
+        case .selfHosted: .selfHosted
+        case .local: .local
+        case .platformSDK: .platformSdk
+        }
+    }
+
+    static func bridgeStatus(_ status: BridgeStatus) -> Components.Schemas.Bridge.StatusPayload {
+        switch status {
+        case .available: .available
+        case .connected: .connected
+        case .limitReached: .limitReached
+        case .temporarilyUnavailable: .temporarilyUnavailable
+        case .disabled: .disabled
+        }
+    }
+
+    static func accountStatus(_ status: AccountStatus) -> Components.Schemas.Account.StatusPayload {
+        switch status {
+        case .connected: .connected
+        case .connecting: .connecting
+        case .backfilling: .backfilling
+        case .connectionRequired: .connectionRequired
+        case .reconnectRequired: .reconnectRequired
+        case .attentionRequired: .attentionRequired
+        case .disconnected: .disconnected
+        case .disabled: .disabled
+        }
+    }
+
+    static func loginStatus(_ status: LoginStatus) -> Components.Schemas.BridgeLogin.StatusPayload {
+        switch status {
+        case .connected: .connected
+        case .connecting: .connecting
+        case .needsLogin: .needsLogin
+        case .loggedOut: .loggedOut
+        case .unknown: .unknown
+        }
+    }
+
+    static func sessionStatus(_ status: LoginSessionStatus) -> Components.Schemas.LoginSession.StatusPayload {
+        switch status {
+        case .waitingForInput: .waitingForInput
+        case .waitingForCookies: .waitingForCookies
+        case .waitingForDisplay: .waitingForDisplay
+        case .complete: .complete
+        case .cancelled: .cancelled
+        case .failed: .failed
+        }
+    }
+
+    static func cookieSource(_ source: CookieSource) -> Components.Schemas.CookieField._TypePayload {
+        switch source {
+        case .cookie: .cookie
+        case .header: .header
+        case .localStorage: .localStorage
+        }
     }
 
     static func account(_ view: AccountView) -> Components.Schemas.Account {
@@ -33,7 +90,7 @@ enum Wire {
         Components.Schemas.Account(
             accountID: account.accountID,
             bridge: .init(id: bridge.id, provider: provider(bridge.provider), _type: bridge.type),
-            status: .init(rawValue: account.status.rawValue) ?? .disconnected, user: user(account.user),
+            status: accountStatus(account.status), user: user(account.user),
             capabilities: account.capabilities.flatMap { try? convert($0) }, loginID: loginID,
             network: account.network ?? bridge.network, statusText: account.statusText)
     }
@@ -50,7 +107,7 @@ enum Wire {
         Components.Schemas.BridgeLogin(
             bridgeID: bridgeID, loginID: login.loginID,
             removeScopes: login.removeScopes.map(removeScope),
-            status: .init(rawValue: login.status.rawValue) ?? .unknown, accountIDs: login.accounts.map(\.accountID),
+            status: loginStatus(login.status), accountIDs: login.accounts.map(\.accountID),
             statusText: login.statusText, user: login.user.map(user))
     }
 
@@ -91,10 +148,10 @@ enum Wire {
         }
         return Components.Schemas.LoginSession(
             bridgeID: bridgeID, loginSessionID: session.id,
-            status: .init(rawValue: session.status.rawValue) ?? .failed, account: account,
+            status: sessionStatus(session.status), account: account,
             accountID: account?.accountID ?? session.accountID,
             currentStep: session.currentStep.map { currentStep($0, login: login, account: account) },
-            error: session.error.map(apiError), login: login, loginID: session.loginID)
+            error: session.error.map(apiError), login: login, connection: login, loginID: session.loginID)
     }
 
     static func apiError(_ error: SessionError) -> Components.Schemas.APIError {
@@ -118,7 +175,7 @@ enum Wire {
                 .init(
                     _type: .cookies, stepID: shown.id,
                     fields: prompt.fields.map { field in
-                        .init(id: field.id, name: field.name, _type: field.source.flatMap { .init(rawValue: $0.rawValue) })
+                        .init(id: field.id, name: field.name, _type: field.source.map(cookieSource))
                     },
                     url: prompt.url, expectedFinalURLRegex: prompt.expectedFinalURLRegex, extractJS: prompt.extractJS,
                     instructions: step.instructions, userAgent: prompt.userAgent))
@@ -127,7 +184,9 @@ enum Wire {
                 .init(_type: .displayAndWait, stepID: shown.id, display: Self.display(display), instructions: step.instructions))
         case .complete:
             return .complete(
-                .init(_type: .complete, stepID: shown.id, account: account, instructions: step.instructions, login: login))
+                .init(
+                    _type: .complete, stepID: shown.id, account: account, instructions: step.instructions, login: login,
+                    connection: login))
         }
     }
 

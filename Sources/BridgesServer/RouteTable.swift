@@ -1,21 +1,22 @@
 import BridgesAPI
-import HTTPTypes
 import Yams
 
-/// The API's paths and their methods, read from the OpenAPI document, so a request with a method
-/// a path does not take gets 405 with `Allow` instead of 404.
+/// What the server learns from the OpenAPI document rather than repeating it: each path's
+/// methods (so a request with a method a path does not take gets 405 with `Allow`, not 404) and
+/// which operations need no token (`security: []`).
 struct RouteTable: Sendable {
     private let routes: [(segments: [String], methods: [String])]
+    /// Operation IDs that declare `security: []`.
+    let publicOperationIDs: Set<String>
 
-    init(spec: String) {
-        let document = (try? Yams.load(yaml: spec)) as? [String: Any]
-        let paths = document?["paths"] as? [String: Any] ?? [:]
-        routes = paths.map { path, operations in
-            let methods = (operations as? [String: Any] ?? [:]).keys
-                .filter { ["get", "post", "put", "patch", "delete"].contains($0) }
-                .map { $0.uppercased() }.sorted()
-            return (path.split(separator: "/").map(String.init), methods)
+    init(spec: String) throws {
+        let document = try YAMLDecoder().decode(Document.self, from: spec)
+        routes = document.paths.map { path, item in
+            (path.split(separator: "/").map(String.init), item.operations.map(\.method).sorted())
         }
+        publicOperationIDs = Set(
+            document.paths.values.flatMap(\.operations).filter { $0.operation.security?.isEmpty == true }
+                .map(\.operation.operationId))
     }
 
     /// The methods the path takes, or `nil` when no API path matches it.
@@ -28,5 +29,28 @@ struct RouteTable: Sendable {
             if matches { return route.methods }
         }
         return nil
+    }
+
+    private struct Document: Decodable {
+        var paths: [String: PathItem]
+    }
+
+    private struct PathItem: Decodable {
+        var get: Operation?
+        var put: Operation?
+        var post: Operation?
+        var delete: Operation?
+        var patch: Operation?
+
+        var operations: [(method: String, operation: Operation)] {
+            [("GET", get), ("PUT", put), ("POST", post), ("DELETE", delete), ("PATCH", patch)]
+                .compactMap { method, operation in operation.map { (method, $0) } }
+        }
+    }
+
+    private struct Operation: Decodable {
+        var operationId: String
+        /// Absent: the document's default (a token); empty: no token needed.
+        var security: [[String: [String]]]?
     }
 }

@@ -3,7 +3,6 @@ import BridgesDemo
 import BridgesMautrix
 import Configuration
 import Foundation
-import Yams
 
 /// Everything `bridges serve` can be told. Read from, in order of precedence: command-line
 /// flags, environment variables (`BRIDGES_` + the key in upper snake case), the YAML file given
@@ -88,34 +87,17 @@ public struct ServerConfiguration: Sendable {
                 secretsSpecifier: .specific(["BRIDGES_ACCESS_TOKEN"])
             ).prefixKeys(with: "bridges"),
         ]
-        var fileTree: [String: Any] = [:]
+        var file: ConfigurationFile?
         if let configFile {
-            guard FileManager.default.fileExists(atPath: configFile) else {
-                throw ConfigurationError("The configuration file \(configFile) does not exist.")
-            }
-            do {
-                let text = try String(contentsOfFile: configFile, encoding: .utf8)
-                guard let tree = try Yams.load(yaml: text) as? [String: Any] else {
-                    throw ConfigurationError("The configuration file \(configFile) must be a YAML mapping.")
-                }
-                fileTree = tree
-            } catch let error as ConfigurationError {
-                throw error
-            } catch {
-                throw ConfigurationError("The configuration file \(configFile) is not valid YAML: \(error)")
-            }
-            // The `bridges:` list is read on its own below; the rest are plain keys.
-            providers.append(
-                InMemoryProvider(name: configFile, values: flatten(fileTree.filter { $0.key != "bridges" }, prefix: [])))
+            let parsed = try ConfigurationFile(path: configFile)
+            providers.append(InMemoryProvider(name: configFile, values: parsed.values))
+            file = parsed
         }
         let reader = ConfigReader(providers: providers)
 
         func seconds(_ key: String, default value: Duration) throws -> Duration {
             guard let text = reader.string(forKey: ConfigKey(key)) else { return value }
-            guard let number = Double(text), number > 0 else {
-                throw ConfigurationError("'\(key)' must be a positive number of seconds, not '\(text)'.")
-            }
-            return .milliseconds(Int64(number * 1000))
+            return try ConfigurationValue.seconds(text, key: "'\(key)'")
         }
 
         let dataDir = reader.string(forKey: "dataDir").map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
@@ -134,10 +116,7 @@ public struct ServerConfiguration: Sendable {
         configuration.finishedSessionRetention = try seconds(
             "sessions.finishedRetentionSeconds", default: configuration.finishedSessionRetention)
         if let enabled = reader.string(forKey: "demo.enabled") {
-            guard let value = Bool(enabled.lowercased()) else {
-                throw ConfigurationError("'demo.enabled' must be true or false, not '\(enabled)'.")
-            }
-            configuration.demoEnabled = value
+            configuration.demoEnabled = try ConfigurationValue.flag(enabled, key: "'demo.enabled'")
         }
         configuration.demoQRRefresh = try seconds("demo.qrRefreshSeconds", default: configuration.demoQRRefresh)
         configuration.demoNothingDelay = try seconds("demo.nothingDelaySeconds", default: configuration.demoNothingDelay)
@@ -157,34 +136,11 @@ public struct ServerConfiguration: Sendable {
             configuration.requestsPerMinute = try integer("limits.requestsPerMinute", default: 0, minimum: 0)
         }
         if let allow = reader.string(forKey: "allowRemoteAccess") {
-            guard let value = Bool(allow.lowercased()) else {
-                throw ConfigurationError("'allowRemoteAccess' must be true or false, not '\(allow)'.")
-            }
-            configuration.allowRemoteAccess = value
+            configuration.allowRemoteAccess = try ConfigurationValue.flag(allow, key: "'allowRemoteAccess'")
         }
         configuration.mautrixBridges = try BridgeEntries.parse(
-            fileTree["bridges"], environment: ConfigReader(providers: Array(providers.prefix(2))),
+            file?.bridges ?? [], environment: ConfigReader(providers: Array(providers.prefix(2))),
             reservedIDs: configuration.demoEnabled ? DemoEnvironment.bridgeIDs : [])
         return configuration
     }
-}
-
-/// A YAML tree as configuration keys: `{sessions: {idleTimeoutSeconds: 90}}` becomes
-/// `sessions.idleTimeoutSeconds = "90"`.
-private func flatten(_ tree: [String: Any], prefix: [String]) -> [AbsoluteConfigKey: ConfigValue] {
-    var values: [AbsoluteConfigKey: ConfigValue] = [:]
-    for (key, value) in tree {
-        let path = prefix + [key]
-        if let nested = value as? [String: Any] {
-            values.merge(flatten(nested, prefix: path)) { _, new in new }
-        } else if let scalar = BridgeEntries.scalar(value) {
-            values[AbsoluteConfigKey(path)] = ConfigValue(.string(scalar), isSecret: key == "accessToken")
-        }
-    }
-    return values
-}
-
-public struct ConfigurationError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -2,11 +2,14 @@ import BridgesAPI
 import Foundation
 
 enum ServerInfo {
+    /// Looked up once: both ask the system (the host name can mean a resolver call), and neither
+    /// changes while the server runs.
+    private static let hostName = ProcessInfo.processInfo.hostName
+    private static let osRelease = ProcessInfo.processInfo.operatingSystemVersionString
+
     static func make(configuration: ServerConfiguration, port: Int) -> Components.Schemas.Info {
         let base = configuration.baseURL(port: port)
         let websocketBase = base.replacingOccurrences(of: "http", with: "ws", options: .anchored)
-        let host = configuration.host
-        let isLoopback = host == "127.0.0.1" || host == "::1" || host == "localhost"
         #if os(macOS)
         let os = "macos"
         #elseif os(Linux)
@@ -29,9 +32,9 @@ enum ServerInfo {
                     authorizationEndpoint: base + "/oauth/authorize", introspectionEndpoint: base + "/oauth/introspect",
                     registrationEndpoint: base + "/oauth/register", revocationEndpoint: base + "/oauth/revoke",
                     tokenEndpoint: base + "/oauth/token", userinfoEndpoint: base + "/oauth/userinfo")),
-            platform: .init(arch: arch, os: os, release: ProcessInfo.processInfo.operatingSystemVersionString),
+            platform: .init(arch: arch, os: os, release: osRelease),
             server: .init(
-                baseUrl: base, hostname: ProcessInfo.processInfo.hostName, mcpEnabled: false, port: port,
-                remoteAccess: !isLoopback, status: "running"))
+                baseUrl: base, hostname: hostName, mcpEnabled: false, port: port,
+                remoteAccess: !configuration.isLoopback, status: "running"))
     }
 }

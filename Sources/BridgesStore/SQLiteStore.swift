@@ -5,8 +5,6 @@ import GRDB
 /// The embedded store: one SQLite file in WAL mode, written through GRDB.
 public final class SQLiteStore: Store {
     private let database: any DatabaseWriter
-    private var encoder: JSONEncoder { JSONEncoder() }
-    private var decoder: JSONDecoder { JSONDecoder() }
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     public convenience init(path: String) throws {
@@ -70,127 +68,69 @@ public final class SQLiteStore: Store {
     // MARK: - Sessions
 
     public func saveSession(_ record: LoginSessionRecord) async throws {
-        let error = try record.error.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-        try await database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO login_session (id, bridge_id, flow_id, status, error, login_id, account_id, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET status = excluded.status, error = excluded.error,
-                        login_id = excluded.login_id, account_id = excluded.account_id, updated_at = excluded.updated_at
-                    """,
-                arguments: [
-                    record.id, record.bridgeID, record.flowID, record.status.rawValue, error, record.loginID,
-                    record.accountID, record.createdAt.timeIntervalSince1970, record.updatedAt.timeIntervalSince1970,
-                ])
-        }
+        try await database.write { db in try SessionRow(record).upsert(db) }
     }
 
     public func session(id: String) async throws -> LoginSessionRecord? {
-        try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM login_session WHERE id = ?", arguments: [id]).map(Self.sessionRecord)
-        }
+        try await database.read { db in try SessionRow.fetchOne(db, key: id)?.record }
     }
 
     public func failUnfinishedSessions(with error: SessionError, at date: Date) async throws -> Int {
-        let encoded = String(decoding: try encoder.encode(error), as: UTF8.self)
         let unfinished = LoginSessionStatus.allCases.filter { !$0.isTerminal }.map(\.rawValue)
+        let encoded = String(decoding: try JSONEncoder().encode(error), as: UTF8.self)
         return try await database.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE login_session SET status = ?, error = ?, updated_at = ?
-                    WHERE status IN (\(unfinished.map { _ in "?" }.joined(separator: ", ")))
-                    """,
-                arguments: StatementArguments(
-                    [LoginSessionStatus.failed.rawValue, encoded, date.timeIntervalSince1970] as [any DatabaseValueConvertible]
-                        + unfinished))
-            return db.changesCount
+            try SessionRow.filter(unfinished.contains(SessionRow.Columns.status)).updateAll(
+                db, SessionRow.Columns.status.set(to: LoginSessionStatus.failed.rawValue),
+                SessionRow.Columns.error.set(to: encoded),
+                SessionRow.Columns.updatedAt.set(to: date.timeIntervalSince1970))
         }
     }
 
     public func deleteSessions(updatedBefore date: Date) async throws -> Int {
         try await database.write { db in
-            try db.execute(
-                sql: "DELETE FROM login_session WHERE updated_at < ?", arguments: [date.timeIntervalSince1970])
-            return db.changesCount
+            try SessionRow.filter(SessionRow.Columns.updatedAt < date.timeIntervalSince1970).deleteAll(db)
         }
-    }
-
-    private static func sessionRecord(_ row: Row) throws -> LoginSessionRecord {
-        let status: String = row["status"]
-        let error: String? = row["error"]
-        return LoginSessionRecord(
-            id: row["id"], bridgeID: row["bridge_id"], flowID: row["flow_id"],
-            status: LoginSessionStatus(rawValue: status) ?? .failed,
-            error: try error.map { try JSONDecoder().decode(SessionError.self, from: Data($0.utf8)) },
-            loginID: row["login_id"], accountID: row["account_id"],
-            createdAt: Date(timeIntervalSince1970: row["created_at"]),
-            updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
     }
 
     // MARK: - Logins
 
     public func saveLogin(_ login: Login, bridgeID: String) async throws {
-        let data = String(decoding: try encoder.encode(login), as: UTF8.self)
         try await database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO login (bridge_id, login_id, data, updated_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(bridge_id, login_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
-                    """,
-                arguments: [bridgeID, login.loginID, data, Date().timeIntervalSince1970])
+            try LoginRow(bridgeID: bridgeID, loginID: login.loginID, data: login, updatedAt: Date()).upsert(db)
         }
     }
 
     public func logins(bridgeID: String) async throws -> [Login] {
-        let rows = try await database.read { db in
-            try String.fetchAll(
-                db, sql: "SELECT data FROM login WHERE bridge_id = ? ORDER BY rowid", arguments: [bridgeID])
+        try await database.read { db in
+            try LoginRow.filter(LoginRow.Columns.bridgeID == bridgeID).order(Column.rowID).fetchAll(db).map(\.data)
         }
-        return try rows.map { try decoder.decode(Login.self, from: Data($0.utf8)) }
     }
 
     public func deleteLogin(bridgeID: String, loginID: String) async throws -> Bool {
         try await database.write { db in
-            try db.execute(
-                sql: "DELETE FROM login WHERE bridge_id = ? AND login_id = ?", arguments: [bridgeID, loginID])
-            return db.changesCount > 0
+            try LoginRow.deleteOne(db, key: ["bridge_id": bridgeID, "login_id": loginID])
         }
     }
 
     // MARK: - Tokens
 
     public func insertToken(_ token: AccessTokenRecord) async throws {
-        try await database.write { db in
-            try db.execute(
-                sql: "INSERT INTO access_token (id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [token.id, token.name, token.secretHash, token.createdAt.timeIntervalSince1970])
-        }
+        try await database.write { db in try TokenRow(token).insert(db) }
     }
 
     public func tokens() async throws -> [AccessTokenRecord] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM access_token ORDER BY created_at").map(Self.tokenRecord)
+            try TokenRow.order(TokenRow.Columns.createdAt).fetchAll(db).map(\.record)
         }
     }
 
     public func token(secretHash: String) async throws -> AccessTokenRecord? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM access_token WHERE secret_hash = ?", arguments: [secretHash])
-                .map(Self.tokenRecord)
+            try TokenRow.filter(TokenRow.Columns.secretHash == secretHash).fetchOne(db)?.record
         }
     }
 
     public func deleteToken(id: String) async throws -> Bool {
-        try await database.write { db in
-            try db.execute(sql: "DELETE FROM access_token WHERE id = ?", arguments: [id])
-            return db.changesCount > 0
-        }
-    }
-
-    private static func tokenRecord(_ row: Row) -> AccessTokenRecord {
-        AccessTokenRecord(
-            id: row["id"], name: row["name"], secretHash: row["secret_hash"],
-            createdAt: Date(timeIntervalSince1970: row["created_at"]))
+        try await database.write { db in try TokenRow.deleteOne(db, key: id) }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BridgesCore
 import BridgesServer
+import BridgesStore
 import Foundation
 import Hummingbird
 import Logging

@@ -1,5 +1,5 @@
 import BridgesCore
-import BridgesStore
+import BridgesTestSupport
 import Foundation
 import Logging
 import Synchronization
@@ -16,15 +16,16 @@ final class ScriptedConnector: BridgeConnector {
 
     let bridgeID = "scripted"
     let outcome: Outcome
-    let submitDelay: Duration
+    /// When set, each submit waits until this clock passes one second, so tests can hold it.
+    let submitClock: ManualClock?
     let submits = Mutex(0)
     let cancels = Mutex(0)
     let loginsMade = Mutex<[Login]>([])
     let displayNext = Mutex<CheckedContinuation<Step, Never>?>(nil)
 
-    init(outcome: Outcome = .complete, submitDelay: Duration = .zero) {
+    init(outcome: Outcome = .complete, submitClock: ManualClock? = nil) {
         self.outcome = outcome
-        self.submitDelay = submitDelay
+        self.submitClock = submitClock
     }
 
     func describe() async -> BridgeDescriptor {
@@ -52,7 +53,7 @@ final class ScriptedConnector: BridgeConnector {
 
         func submit(_ submission: StepSubmission, to step: Step) async throws -> Step {
             connector.submits.withLock { $0 += 1 }
-            try await Task.sleep(for: connector.submitDelay)
+            if let clock = connector.submitClock { try await clock.sleep(for: .seconds(1)) }
             switch connector.outcome {
             case .complete:
                 let login = Login(
@@ -78,10 +79,11 @@ final class ScriptedConnector: BridgeConnector {
 }
 
 func makeService(
-    _ connector: ScriptedConnector, store: (any Store)? = nil, policy: SessionPolicy = SessionPolicy()
-) throws -> BridgesService {
+    _ connector: ScriptedConnector, store: any Store = InMemoryStore(), policy: SessionPolicy = SessionPolicy(),
+    clock: ManualClock = ManualClock()
+) -> BridgesService {
     BridgesService(
-        connectors: [connector], store: try store ?? SQLiteStore.inMemory(), policy: policy,
+        connectors: [connector], store: store, policy: policy, clock: AnyClock(clock),
         logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
 }
 
@@ -92,7 +94,7 @@ func stepID(_ session: LoginSession) throws -> String {
 @Suite struct SessionStateMachineTests {
     @Test func inputThenComplete() async throws {
         let connector = ScriptedConnector()
-        let service = try makeService(connector)
+        let service = makeService(connector)
         let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
         #expect(created.status == .waitingForInput)
         #expect(created.flowID == "only")
@@ -109,7 +111,7 @@ func stepID(_ session: LoginSession) throws -> String {
 
     @Test func missingRequiredFieldIsRefusedAndChangesNothing() async throws {
         let connector = ScriptedConnector()
-        let service = try makeService(connector)
+        let service = makeService(connector)
         let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
         let error = await #expect(throws: BridgesError.self) {
             try await service.submit(
@@ -125,8 +127,9 @@ func stepID(_ session: LoginSession) throws -> String {
     }
 
     @Test func concurrentIdenticalSubmitsApplyOnce() async throws {
-        let connector = ScriptedConnector(submitDelay: .milliseconds(200))
-        let service = try makeService(connector)
+        let held = ManualClock()
+        let connector = ScriptedConnector(submitClock: held)
+        let service = makeService(connector)
         let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
         let id = try stepID(created)
         let results = try await withThrowingTaskGroup(of: LoginSessionStatus.self) { group in
@@ -138,6 +141,9 @@ func stepID(_ session: LoginSession) throws -> String {
                     ).session.status
                 }
             }
+            // The first submit is inside the connector; the others queue behind it.
+            await held.waitForSleepers(1)
+            held.advance(by: .seconds(1))
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(results == Array(repeating: .complete, count: 5))
@@ -151,7 +157,7 @@ func stepID(_ session: LoginSession) throws -> String {
 
     @Test func connectorFailureEndsTheSession() async throws {
         let connector = ScriptedConnector(outcome: .fail)
-        let service = try makeService(connector)
+        let service = makeService(connector)
         let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
         let failed = try await service.submit(
             bridgeID: "scripted", sessionID: created.id, stepID: try stepID(created),
@@ -169,8 +175,9 @@ func stepID(_ session: LoginSession) throws -> String {
     }
 
     @Test func displayWaitReturnsOnChangeOrAtItsBound() async throws {
+        let clock = ManualClock()
         let connector = ScriptedConnector(outcome: .display)
-        let service = try makeService(connector, policy: SessionPolicy(displayWait: .milliseconds(300)))
+        let service = makeService(connector, policy: SessionPolicy(displayWait: .seconds(20)), clock: clock)
         let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
         let shown = try await service.submit(
             bridgeID: "scripted", sessionID: created.id, stepID: try stepID(created),
@@ -179,48 +186,99 @@ func stepID(_ session: LoginSession) throws -> String {
         #expect(shown.status == .waitingForDisplay)
         let displayID = try stepID(shown)
 
-        // Nothing happens: the wait ends at its bound with the same step.
-        let clock = ContinuousClock()
-        let start = clock.now
-        let unchanged = try await service.submit(
-            bridgeID: "scripted", sessionID: created.id, stepID: displayID, StepSubmission(type: .displayAndWait)
-        ).session
-        #expect(clock.now - start >= .milliseconds(300))
-        #expect(unchanged.currentStep?.id == displayID)
+        // Nothing happens: the wait ends at its bound, and not before, with the same step.
+        let unchanged = Task {
+            try await service.submit(
+                bridgeID: "scripted", sessionID: created.id, stepID: displayID, StepSubmission(type: .displayAndWait)
+            ).session
+        }
+        await clock.waitForSleepers(1)
+        clock.advance(by: .seconds(19))
+        #expect(clock.sleeperCount == 1)
+        clock.advance(by: .seconds(1))
+        #expect(try await unchanged.value.currentStep?.id == displayID)
 
         // The connector moves on while a client waits: the wait returns the new step.
-        async let waited = service.submit(
-            bridgeID: "scripted", sessionID: created.id, stepID: displayID, StepSubmission(type: .displayAndWait))
-        try await Task.sleep(for: .milliseconds(50))
+        let waited = Task {
+            try await service.submit(
+                bridgeID: "scripted", sessionID: created.id, stepID: displayID, StepSubmission(type: .displayAndWait)
+            ).session
+        }
+        await clock.waitForSleepers(1)
+        #expect(await eventually { connector.displayNext.withLock { $0 != nil } })
         connector.finishDisplay(with: Step(id: "show", content: .display(.code(data: "5678"))))
-        let refreshed = try await waited.session
+        let refreshed = try await waited.value
         #expect(refreshed.currentStep?.step.content == .display(.code(data: "5678")))
         #expect(refreshed.currentStep?.id != displayID)
     }
 
     @Test func idleSessionsExpire() async throws {
+        let clock = ManualClock()
         let connector = ScriptedConnector()
-        let service = try makeService(connector, policy: SessionPolicy(idleTimeout: .milliseconds(100)))
+        let service = makeService(connector, policy: SessionPolicy(idleTimeout: .seconds(600)), clock: clock)
         let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
-        let maintenance = Task { await service.runMaintenance(every: .milliseconds(50)) }
-        defer { maintenance.cancel() }
-        // Reading the session counts as a touch, so look only once, well after it went idle.
-        try await Task.sleep(for: .milliseconds(600))
+        clock.advance(by: .seconds(599))
+        await service.maintain()
+        #expect(try await service.session(bridgeID: "scripted", id: created.id).session.status == .waitingForInput)
+        // That read was a touch: the idle time starts again from here.
+        clock.advance(by: .seconds(601))
+        await service.maintain()
         let session = try await service.session(bridgeID: "scripted", id: created.id).session
         #expect(session.status == .failed)
         #expect(session.error?.code == "session_expired")
-        // The process is told after the session's new state is saved; give it a moment.
-        for _ in 0..<100 where connector.cancels.withLock({ $0 }) == 0 {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        #expect(session.error?.message.contains("10 minutes") == true)
         #expect(connector.cancels.withLock { $0 } == 1)
     }
 
+    @Test func finishedSessionsLeaveMemoryAfterTheirRetention() async throws {
+        let clock = ManualClock()
+        let store = InMemoryStore()
+        let connector = ScriptedConnector()
+        let service = makeService(connector, store: store, policy: SessionPolicy(finishedRetention: .seconds(60)), clock: clock)
+        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
+        _ = try await service.cancelSession(bridgeID: "scripted", id: created.id)
+        clock.advance(by: .seconds(61))
+        await service.maintain()
+        // Only the record is left: a re-sent cancel still answers the cancelled session, a
+        // submit answers that the session is over.
+        #expect(try await service.cancelSession(bridgeID: "scripted", id: created.id).session.status == .cancelled)
+        let error = await #expect(throws: BridgesError.self) {
+            try await service.submit(
+                bridgeID: "scripted", sessionID: created.id, stepID: try stepID(created), StepSubmission(type: .userInput))
+        }
+        #expect(error?.code == "login_session_finished")
+    }
+
+    @Test func cancellingAFinishedSessionIsAConflict() async throws {
+        let service = makeService(ScriptedConnector())
+        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
+        _ = try await service.submit(
+            bridgeID: "scripted", sessionID: created.id, stepID: try stepID(created),
+            StepSubmission(type: .userInput, fields: ["secret": "s"]))
+        let error = await #expect(throws: BridgesError.self) {
+            try await service.cancelSession(bridgeID: "scripted", id: created.id)
+        }
+        #expect(error?.code == "login_session_finished")
+        #expect(error?.details?["status"] == .string("complete"))
+    }
+
+    @Test func sessionCapsCountOnlyUnfinishedSessions() async throws {
+        let service = makeService(ScriptedConnector(), policy: SessionPolicy(maxLivePerBridge: 2, maxLiveTotal: 2))
+        let first = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
+        _ = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil)
+        let error = await #expect(throws: BridgesError.self) {
+            try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil)
+        }
+        #expect(error?.code == "too_many_login_sessions")
+        _ = try await service.cancelSession(bridgeID: "scripted", id: first.id)
+        _ = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil)
+    }
+
     @Test func unfinishedSessionsFailAfterARestart() async throws {
-        let store = try SQLiteStore.inMemory()
-        let first = try makeService(ScriptedConnector(), store: store)
+        let store = InMemoryStore()
+        let first = makeService(ScriptedConnector(), store: store)
         let created = try await first.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
-        let second = try makeService(ScriptedConnector(), store: store)
+        let second = makeService(ScriptedConnector(), store: store)
         try await second.recoverAfterRestart()
         let after = try await second.session(bridgeID: "scripted", id: created.id).session
         #expect(after.status == .failed)

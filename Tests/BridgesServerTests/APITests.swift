@@ -1,5 +1,7 @@
 import BridgesAPI
 import BridgesClient
+import BridgesCore
+import BridgesTestSupport
 import Foundation
 import NIOHTTP1
 import Testing
@@ -279,15 +281,20 @@ typealias Schemas = Components.Schemas
     }
 
     @Test func singleAccountBridgeRefusesASecondLogin() async throws {
-        try await TestServer.run { server in
+        let clock = ManualClock()
+        try await TestServer.run(clock: AnyClock(clock)) { server in
             let session = try await server.createSession("demo-messenger", flowID: "nothing")
             guard case .displayAndWait(let step) = session.currentStep else {
                 Issue.record("expected a display step, got \(String(describing: session.currentStep))")
                 return
             }
             #expect(step.display == .nothing(.init(_type: .nothing)))
-            let done = try await server.submit(session, step: step.stepID, .displayAndWait, [:])
-            #expect(done.status == .complete)
+            // The demo approves "on the other device" once its delay passes (sleeping: the
+            // maintenance loop, the demo's delay and the submit's wait).
+            let waiting = Task { try await server.submit(session, step: step.stepID, .displayAndWait, [:]) }
+            await clock.waitForSleepers(3)
+            clock.advance(by: .seconds(1))
+            #expect(try await waiting.value.status == .complete)
             let bridge = try await server.client.getBridge(path: .init(bridgeID: "demo-messenger")).ok.body.json
             #expect(bridge.status == .connected)
             let second = try await server.rawJSON(.POST, "/v1/bridges/demo-messenger/login-sessions", body: "{}")

@@ -37,13 +37,34 @@ import Testing
         #expect(fromFlags.port == 24002)
     }
 
-    @Test func badValuesAreNamed() async throws {
-        await #expect(throws: ConfigurationError.self) {
-            try await ServerConfiguration.load(configFile: nil, environment: ["BRIDGES_PORT": "seventy"])
+    @Test(arguments: [
+        (["BRIDGES_PORT": "seventy"], "'port' must be a number from 0 to 65535, not 'seventy'."),
+        (["BRIDGES_SESSIONS_IDLE_TIMEOUT_SECONDS": "-3"], "'sessions.idleTimeoutSeconds' must be a positive number of seconds, not '-3'."),
+        (["BRIDGES_DEMO_ENABLED": "maybe"], "'demo.enabled' must be true or false, not 'maybe'."),
+        (["BRIDGES_LIMITS_SESSIONS_TOTAL": "0"], "'limits.sessionsTotal' must be a whole number of at least 1, not '0'."),
+    ])
+    func badValuesAreNamed(environment: [String: String], message: String) async throws {
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await ServerConfiguration.load(configFile: nil, environment: environment)
         }
-        await #expect(throws: ConfigurationError.self) {
+        #expect(error?.description == message)
+    }
+
+    @Test func aMissingOrMalformedFileIsNamed() async throws {
+        let missing = await #expect(throws: ConfigurationError.self) {
             try await ServerConfiguration.load(configFile: "/nonexistent/bridges.yaml", environment: [:])
         }
+        #expect(missing?.description == "The configuration file /nonexistent/bridges.yaml does not exist.")
+        let list = try write("- just\n- a list\n")
+        let notAMapping = await #expect(throws: ConfigurationError.self) {
+            try await ServerConfiguration.load(configFile: list, environment: [:])
+        }
+        #expect(notAMapping?.description == "The configuration file \(list) must be a YAML mapping.")
+        let bridges = try write("bridges: 5\n")
+        let notAList = await #expect(throws: ConfigurationError.self) {
+            try await ServerConfiguration.load(configFile: bridges, environment: [:])
+        }
+        #expect(notAList?.description == "'bridges' must be a list of bridge entries.")
     }
 
     @Test func bridgeEntries() async throws {

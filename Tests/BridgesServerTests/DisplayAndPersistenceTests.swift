@@ -5,29 +5,34 @@ import BridgesStore
 import Foundation
 import NIOCore
 import NIOHTTP1
+import BridgesCore
+import BridgesTestSupport
 import Testing
 
 @Suite struct DisplayTests {
     @Test func qrRefreshesAndCompletesWhenItsURLIsOpened() async throws {
-        try await TestServer.run { server in
+        let clock = ManualClock()
+        try await TestServer.run(clock: AnyClock(clock)) { server in
             let session = try await server.createSession("demo-messenger", flowID: "qr")
             #expect(session.status == .waitingForDisplay)
             let first = try qrStep(session)
 
-            // A display_and_wait submit blocks until the step changes: here, the next refresh.
-            let refreshed = try await server.submit(session, step: first.stepID, .displayAndWait, [:])
+            // A display_and_wait submit blocks until the step changes: here, the next refresh,
+            // once the server's maintenance loop, the QR's timer and the submit's wait all sleep
+            // and a refresh interval passes.
+            let waiting = Task { try await server.submit(session, step: first.stepID, .displayAndWait, [:]) }
+            await clock.waitForSleepers(3)
+            clock.advance(by: .seconds(1))
+            let refreshed = try await waiting.value
             let second = try qrStep(refreshed)
             #expect(second.stepID != first.stepID)
             #expect(second.data != first.data)
 
             let opened = try await server.raw(.GET, String(second.data.dropFirst(server.baseURL.count)), authorized: false)
             #expect(opened.status == 200)
-            var current = try await server.session("demo-messenger", session.loginSessionID)
-            for _ in 0..<50 where current.status != .complete {
-                try await Task.sleep(for: .milliseconds(100))
-                current = try await server.session("demo-messenger", session.loginSessionID)
-            }
-            #expect(current.status == .complete)
+            #expect(
+                try await eventually { try await server.session("demo-messenger", session.loginSessionID).status == .complete })
+            let current = try await server.session("demo-messenger", session.loginSessionID)
             #expect(current.account?.accountID == "demo-messenger_phone-15550100")
             // The stale QR no longer signs anyone in.
             let stale = try await server.raw(.GET, String(first.data.dropFirst(server.baseURL.count)), authorized: false)
@@ -138,25 +143,39 @@ struct TestFailure: Error, CustomStringConvertible {
         let logs = LogRecorder()
         let password = "pw-\(UUID().uuidString)"
         let code = "123456"
+        // Six digits that appear nowhere else: a random number would not be told apart from an ID.
+        let wrongCode = "987\(Int.random(in: 100...999))"
         try await TestServer.run(dataDirectory: directory, logs: logs) { server in
             let session = try await server.createSession("demo-password")
             let next = try await server.submit(
                 session, step: try #require(session.userInputStep).stepID, .userInput,
                 ["username": "jo-2fa", "password": password])
             _ = try await server.submit(session, step: try #require(next.userInputStep).stepID, .userInput, ["code": code])
-            // A failing submit too: error paths log more.
+            // A wrong code ends its login: a failure path, which logs more.
+            let wrongCodeSession = try await server.createSession("demo-password")
+            let codeStep = try await server.submit(
+                wrongCodeSession, step: try #require(wrongCodeSession.userInputStep).stepID, .userInput,
+                ["username": "kim-2fa", "password": password])
+            let failed = try await server.submit(
+                wrongCodeSession, step: try #require(codeStep.userInputStep).stepID, .userInput, ["code": wrongCode])
+            #expect(failed.status == .failed)
+            // A malformed submit too: error paths log more.
             let failing = try await server.createSession("demo-password")
             _ = try await server.rawJSON(
                 .POST, "/v1/bridges/demo-password/login-sessions/\(failing.loginSessionID)/steps/\(try #require(failing.userInputStep).stepID)",
                 body: #"{"type":"user_input","fields":{"username":"x","password":"\#(password)"}, "lastURL": 5}"#)
         }
         #expect(!logs.text.isEmpty)
-        #expect(!logs.text.contains(password))
+        for secret in [password, code, wrongCode] {
+            #expect(!logs.text.contains(secret), "the logs hold \(secret)")
+        }
         let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
         #expect(files.contains { $0.lastPathComponent == "bridges.sqlite" })
         for file in files {
             let bytes = try Data(contentsOf: file)
-            #expect(bytes.range(of: Data(password.utf8)) == nil, "\(file.lastPathComponent) holds the password")
+            for secret in [password, code, wrongCode] {
+                #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(file.lastPathComponent) holds \(secret)")
+            }
         }
     }
 }

@@ -1,6 +1,8 @@
 import BridgesAPI
 import BridgesClient
+import BridgesCore
 import BridgesServer
+import BridgesTestSupport
 import Foundation
 import NIOHTTP1
 import Testing
@@ -101,8 +103,26 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        ("DELETE", "/v1/bridges", "GET"),
+        ("PUT", "/v1/bridges/demo-password/login-sessions", "POST"),
+        ("GET", "/v1/bridges/demo-password/logins/x/remove", "POST"),
+        ("POST", "/v1/bridges/demo-password/login-sessions/ls_x", "DELETE, GET"),
+    ])
+    func aKnownPathWithAnotherMethodIs405(method: String, path: String, allowed: String) async throws {
+        try await TestServer.run { server in
+            let response = try await server.raw(HTTPMethod(rawValue: method), path, body: "{}")
+            #expect(response.status == 405)
+            #expect(response.headers["allow"].first == allowed)
+            let json = try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any]
+            #expect(json?["code"] as? String == "method_not_allowed")
+            #expect((json?["message"] as? String)?.contains(allowed) == true)
+        }
+    }
+
     @Test func requestsArePacedPerToken() async throws {
-        try await TestServer.run(configure: { $0.requestsPerMinute = 60 }) { server in
+        // Time stands still, so the bucket never refills however slow the requests are.
+        try await TestServer.run(clock: AnyClock(ManualClock()), configure: { $0.requestsPerMinute = 60 }) { server in
             var statuses: [Int] = []
             var retryAfter: String?
             for _ in 0..<12 {

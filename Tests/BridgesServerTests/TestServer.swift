@@ -20,9 +20,10 @@ struct TestServer {
     let baseURL: String
     let token: String
 
-    /// Starts a server on an ephemeral port, runs `body`, and stops the server.
+    /// Starts a server on an ephemeral port, runs `body`, and stops the server. Tests about
+    /// time pass a `ManualClock` and move it themselves.
     static func run<Value: Sendable>(
-        dataDirectory: URL? = nil, logs: LogRecorder? = nil,
+        dataDirectory: URL? = nil, logs: LogRecorder? = nil, clock: AnyClock = .continuous,
         configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (TestServer) async throws -> Value
     ) async throws -> Value {
@@ -37,7 +38,7 @@ struct TestServer {
         let store = try openDataDirectory(directory)
         var logger = Logger(label: "test") { label in logs.map { $0.handler(label: label) } ?? SwiftLogNoOpLogHandler() }
         logger.logLevel = .trace
-        let app = try await buildApplication(configuration: configuration, components: ServerComponents(store: store), logger: logger)
+        let app = try await buildApplication(configuration: configuration, components: ServerComponents(store: store, clock: clock), logger: logger)
         let token = configuration.environmentToken ?? ""
         return try await app.test(.live) { testClient in
             let port = testClient.port ?? 0
