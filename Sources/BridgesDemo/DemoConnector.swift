@@ -29,13 +29,11 @@ final class DemoConnector: ReconnectSimulating {
     func capabilities() async throws -> JSONValue { network.capabilities }
 
     func logins() async throws -> [Login] {
-        try await environment.store.logins(bridgeID: bridgeID)
+        try await environment.logins.logins(bridgeID: bridgeID)
     }
 
     func removeLogin(_ loginID: String, scope: RemoveScope) async throws -> Login? {
-        guard let login = try await logins().first(where: { $0.loginID == loginID }) else { return nil }
-        _ = try await environment.store.deleteLogin(bridgeID: bridgeID, loginID: loginID)
-        return login
+        try await environment.logins.remove(loginID: loginID, bridgeID: bridgeID)
     }
 
     func requireReconnect(accountID: String) async throws -> Login? {
@@ -48,7 +46,7 @@ final class DemoConnector: ReconnectSimulating {
             login.accounts[index].status = .reconnectRequired
             login.accounts[index].statusText = "Credentials expired; reconnect this account."
         }
-        try await environment.store.saveLogin(login, bridgeID: bridgeID)
+        try await environment.logins.save(login, bridgeID: bridgeID)
         return login
     }
 
@@ -79,7 +77,7 @@ struct DemoLoginContext: Sendable {
         let login = Login(
             loginID: loginID, status: .connected, user: user, removeScopes: [.currentDevice, .allDevices],
             accounts: accountList)
-        try await environment.store.saveLogin(login, bridgeID: bridge.id)
+        try await environment.logins.save(login, bridgeID: bridge.id)
         return Step(id: "\(bridge.type).complete", content: .complete(loginID: loginID))
     }
 

@@ -28,11 +28,11 @@ public struct DemoOptions: Sendable {
 public final class DemoEnvironment: Sendable {
     public let options: DemoOptions
     public let approvals: DemoApprovals
-    let store: any Store
+    let logins: DemoLogins
 
     public init(options: DemoOptions, store: any Store) {
         self.options = options
-        self.store = store
+        self.logins = DemoLogins(store: store)
         self.approvals = DemoApprovals(clock: options.clock)
     }
 

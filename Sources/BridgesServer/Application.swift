@@ -96,7 +96,10 @@ public func buildApplication(
     let handler = APIHandler(
         service: service, info: { ServerInfo.make(configuration: configuration, port: portBox.value) },
         spec: spec)
-    try handler.registerHandlers(on: router, middlewares: apiMiddlewares)
+    // Compact JSON: pretty-printing costs time on every answer and helps no client.
+    try handler.registerHandlers(
+        on: router, configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
+        middlewares: apiMiddlewares)
     if let demo {
         DemoRoutes(pages: DemoPages(environment: demo), service: service, tokens: tokens).register(on: router)
     }

@@ -10,6 +10,10 @@ public final class SQLiteStore: Store {
     public convenience init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // In WAL mode, NORMAL syncs at checkpoints instead of at every commit: a crash of the
+        // process loses nothing committed, a power loss may lose the last commits. That is the
+        // trade README states; FULL made every session start wait for the disk.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         try self.init(writer: DatabasePool(path: path, configuration: configuration))
     }
 
