@@ -26,10 +26,15 @@ public protocol BridgeConnector: Sendable {
 
     /// Releases what the connector holds (HTTP clients); called once when the server stops.
     func shutdown() async
+
+    /// Whether the bridge's logins change without a request through Bridges (a network drops
+    /// an account, credentials expire), so the service must look again while anyone listens.
+    var changesOnItsOwn: Bool { get }
 }
 
 extension BridgeConnector {
     public func shutdown() async {}
+    public var changesOnItsOwn: Bool { false }
 }
 
 public struct LoginStart: Sendable {

@@ -30,7 +30,9 @@ extension BridgesService {
             session.status = .failed
             session.error = failed.error
             try await store.saveSession(session.record)
-            return LoginSessionView(session: session, bridge: descriptor)
+            let view = LoginSessionView(session: session, bridge: descriptor)
+            events.publish(.loginSessionUpdated(view))
+            return view
         } catch {
             sessions.release(bridgeID: bridgeID)
             throw error
@@ -38,6 +40,7 @@ extension BridgesService {
         let store = self.store
         let logger = self.logger
         let registry = sessions
+        let events = self.events
         let live = LiveLoginSession(
             session: session, connector: connector, started: started, policy: policy, clock: clock,
             logger: logger.with(session: id),
@@ -46,7 +49,9 @@ extension BridgesService {
                     logger.error("could not save a login session", metadata: ["session": "\(record.id)", "error": "\(error)"])
                 }
             },
-            onFinish: { registry.finished(id) })
+            publish: { session in events.publish(.loginSessionUpdated(LoginSessionView(session: session, bridge: descriptor))) },
+            onFinish: { registry.finished(id) },
+            onLoginChanged: { [weak self] in await self?.announceChanges(on: connector) })
         sessions.insert(live, id: id, bridgeID: bridgeID)
         await live.begin(with: started.firstStep)
         logger.info("login session started", metadata: ["session": "\(id)", "bridge": "\(bridgeID)", "flow": "\(flow.id)"])

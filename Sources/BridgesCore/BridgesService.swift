@@ -24,6 +24,9 @@ public final class BridgesService: Sendable {
     let sessions = SessionRegistry()
     private let removals: RecentRemovals
     let logger: Logger
+    /// Every change, for `/v1/ws` and anyone else who listens.
+    public let events: any EventBus
+    let feed: ChangeFeed
 
     /// How long a bridge may take to describe itself in a listing before it is shown as not
     /// answering; one dead bridge must not hold up the list.
@@ -31,8 +34,11 @@ public final class BridgesService: Sendable {
 
     public init(
         connectors: [any BridgeConnector], store: any Store, policy: SessionPolicy = SessionPolicy(),
-        listingTimeout: Duration = .seconds(3), clock: AnyClock = .continuous, logger: Logger
+        listingTimeout: Duration = .seconds(3), events: any EventBus = LocalEventBus(), clock: AnyClock = .continuous,
+        logger: Logger
     ) {
+        self.events = events
+        self.feed = ChangeFeed(bus: events)
         self.connectors = connectors
         self.listingTimeout = listingTimeout
         self.connectorsByID = Dictionary(connectors.map { ($0.bridgeID, $0) }, uniquingKeysWith: { first, _ in first })
@@ -64,6 +70,38 @@ public final class BridgesService: Sendable {
     public func maintain() async {
         await sessions.sweep(now: clock.now, retention: policy.finishedRetention)
         removals.forget(olderThan: .seconds(600))
+    }
+
+    /// Learns what every bridge shows now, so later events announce only what changes.
+    public func seedEvents() async {
+        await withTaskGroup(of: Void.self) { group in
+            for connector in connectors {
+                group.addTask {
+                    let (view, logins) = await self.boundedSnapshot(of: connector)
+                    self.feed.seed(view, logins: logins)
+                }
+            }
+        }
+    }
+
+    /// Looks again, every `interval` while anyone subscribes, at the bridges whose logins change
+    /// on their own, and announces what changed. Runs until cancelled.
+    public func runEventRefresh(every interval: Duration) async {
+        while !Task.isCancelled {
+            try? await clock.sleep(for: interval)
+            guard events.subscriberCount > 0 else { continue }
+            await withTaskGroup(of: Void.self) { group in
+                for connector in connectors where connector.changesOnItsOwn {
+                    group.addTask { await self.announceChanges(on: connector) }
+                }
+            }
+        }
+    }
+
+    /// Publishes what changed on a bridge since subscribers were last told.
+    func announceChanges(on connector: any BridgeConnector) async {
+        let (view, logins) = await boundedSnapshot(of: connector)
+        feed.update(view, logins: logins)
     }
 
     /// Stops background work and lets every connector release what it holds.
@@ -128,6 +166,7 @@ public final class BridgesService: Sendable {
         let result = RemovedLogin(
             bridgeID: bridgeID, loginID: loginID, scope: scope, affectedAccountIDs: removed.accounts.map(\.accountID))
         removals.remember(result)
+        await announceChanges(on: connector)
         logger.info("login removed", metadata: ["bridge": "\(bridgeID)", "login": "\(loginID)"])
         return result
     }
@@ -150,6 +189,7 @@ public final class BridgesService: Sendable {
             if let login = try await connector.requireReconnect(accountID: accountID),
                 let account = login.accounts.first(where: { $0.accountID == accountID })
             {
+                await announceChanges(on: connector)
                 return AccountView(bridge: await connector.describe(), loginID: login.loginID, account: account)
             }
         }
@@ -165,27 +205,41 @@ public final class BridgesService: Sendable {
 
     /// The view of a bridge, or, when it takes longer than `listingTimeout`, a view that says so.
     private func boundedView(of connector: any BridgeConnector) async -> BridgeView {
+        await boundedSnapshot(of: connector).view
+    }
+
+    /// A bridge's view and the logins it was made from (`nil` when they could not be read),
+    /// within `listingTimeout`.
+    private func boundedSnapshot(of connector: any BridgeConnector) async -> (view: BridgeView, logins: [Login]?) {
         let timeout = listingTimeout
-        if let view = await firstOf(timeout: timeout, clock: clock, { await self.view(of: connector) }) { return view }
+        if let snapshot = await firstOf(timeout: timeout, clock: clock, { await self.snapshot(of: connector) }) {
+            return snapshot
+        }
         let descriptor = BridgeDescriptor(
             id: connector.bridgeID, displayName: connector.bridgeID, type: "unknown", provider: .selfHosted,
             supportsMultipleAccounts: false)
-        return BridgeView(
+        let view = BridgeView(
             descriptor: descriptor, status: .temporarilyUnavailable,
             statusText: "The bridge did not answer within \(timeout.components.seconds) seconds.", accounts: [],
             activeAccountCount: 0)
+        return (view, nil)
     }
 
     private func view(of connector: any BridgeConnector) async -> BridgeView {
+        await snapshot(of: connector).view
+    }
+
+    private func snapshot(of connector: any BridgeConnector) async -> (view: BridgeView, logins: [Login]?) {
         let descriptor = await connector.describe()
         let logins: [Login]
         do {
             logins = try await connector.logins()
         } catch {
             let reason = (error as? BridgesError)?.message ?? "\(error)"
-            return BridgeView(
+            let view = BridgeView(
                 descriptor: descriptor, status: descriptor.unavailable?.status ?? .temporarilyUnavailable,
                 statusText: descriptor.unavailable?.reason ?? reason, accounts: [], activeAccountCount: 0)
+            return (view, nil)
         }
         let accounts = logins.flatMap { login in
             login.accounts.map { AccountView(bridge: descriptor, loginID: login.loginID, account: $0) }
@@ -201,9 +255,10 @@ public final class BridgesService: Sendable {
         } else {
             status = .available
         }
-        return BridgeView(
+        let view = BridgeView(
             descriptor: descriptor, status: status, statusText: statusText, accounts: accounts,
             activeAccountCount: accounts.filter(\.account.status.isActive).count)
+        return (view, logins)
     }
 }
 

@@ -15,7 +15,11 @@ actor LiveLoginSession {
     private let policy: SessionPolicy
     private let clock: AnyClock
     private let persist: @Sendable (LoginSessionRecord) async -> Void
+    /// Announces the session as it is now; called after each change is saved, never before.
+    private let publish: @Sendable (LoginSession) -> Void
     private let onFinish: @Sendable () -> Void
+    /// Called once the connector made or re-authenticated a login, so it is announced too.
+    private let onLoginChanged: @Sendable () async -> Void
     private let logger: Logger
 
     /// The step being applied, and the task applying it; its value is the error to answer
@@ -32,8 +36,11 @@ actor LiveLoginSession {
     init(
         session: LoginSession, connector: any BridgeConnector, started: StartedLogin, policy: SessionPolicy,
         clock: AnyClock, logger: Logger, persist: @escaping @Sendable (LoginSessionRecord) async -> Void,
-        onFinish: @escaping @Sendable () -> Void
+        publish: @escaping @Sendable (LoginSession) -> Void, onFinish: @escaping @Sendable () -> Void,
+        onLoginChanged: @escaping @Sendable () async -> Void
     ) {
+        self.publish = publish
+        self.onLoginChanged = onLoginChanged
         self.state = SessionState(session: session)
         self.connector = connector
         self.process = started.process
@@ -148,6 +155,7 @@ actor LiveLoginSession {
             }
             guard state.complete(with: login, at: Date()) else { return }
             await ended()
+            await onLoginChanged()
         }
     }
 
@@ -209,11 +217,13 @@ actor LiveLoginSession {
     /// Writes the record in a task of its own: a client that hangs up, or the display task
     /// ending itself, must not cancel the write of a state the session has already reached.
     private func save() async {
-        let record = state.session.record
+        let session = state.session
         let previous = lastWrite
-        let write = Task { [persist] in
+        // Announced inside the chain of writes, so events leave in the order the states were saved.
+        let write = Task { [persist, publish] in
             await previous?.value
-            await persist(record)
+            await persist(session.record)
+            publish(session)
         }
         lastWrite = write
         await write.value

@@ -18,6 +18,17 @@ struct APIHandler: APIProtocol {
         .ok(.init(body: .yaml(HTTPBody(spec))))
     }
 
+    /// Reached only without the upgrade headers: `/v1/ws` upgrades are taken by ``EventsSocket``.
+    func getEvents(_ input: Operations.GetEvents.Input) async throws -> Operations.GetEvents.Output {
+        .upgradeRequired(
+            .init(
+                headers: .init(xShouldRetry: ._false),
+                body: .json(
+                    .init(
+                        message: "/v1/ws takes only a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket).",
+                        code: "upgrade_required"))))
+    }
+
     func listAccounts(_ input: Operations.ListAccounts.Input) async throws -> Operations.ListAccounts.Output {
         .ok(.init(body: .json(await service.accounts().map(Wire.account))))
     }
