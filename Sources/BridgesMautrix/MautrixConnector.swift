@@ -103,7 +103,7 @@ public final class MautrixConnector: BridgeConnector {
     public func logins() async throws -> [Login] {
         let answer = try await call { try await whoami.value(maxAge: configuration.whoamiCacheAge) }
         let network = configuration.network ?? answer.network?.displayname
-        return (answer.logins ?? []).map { MautrixMapping.login($0, bridgeID: configuration.id, network: network) }
+        return (answer.logins ?? []).map { MautrixMapping.login($0, bridgeID: configuration.id, network: network, logger: logger) }
     }
 
     public func removeLogin(_ loginID: String, scope: RemoveScope) async throws -> Login? {

@@ -295,6 +295,9 @@ struct MautrixHarness {
         ("UNKNOWN_ERROR", nil, .attentionRequired, .unknown),
         ("CONNECTED", "OPEN_NATIVE", .attentionRequired, .connected),
         ("", nil, .connecting, .unknown),
+        // Values newer than the connector: a logged fallback, not an error.
+        ("SOMETHING_NEW", nil, .connecting, .unknown),
+        ("CONNECTED", "SOMETHING_NEW", .connected, .connected),
     ] as [(String, String?, AccountStatus, LoginStatus)])
     func statesMapToStatuses(event: String, action: String?, account: AccountStatus, login: LoginStatus) async throws {
         try await MautrixHarness.run(.new) { h in
