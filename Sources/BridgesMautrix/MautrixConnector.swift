@@ -18,11 +18,16 @@ public struct MautrixBridgeConfiguration: Sendable {
     public var supportsMultipleAccounts: Bool
     public var connectTimeout: Duration
     public var readTimeout: Duration
+    /// How old a `/v3/whoami` answer may be and still serve the bridge list and login reads:
+    /// long enough that one listing asks the bridge once, short enough that a state change shows
+    /// soon.
+    public var whoamiCacheAge: Duration
 
     public init(
         id: String, url: String, sharedSecret: String, userID: String, displayName: String? = nil, type: String? = nil,
         network: String? = nil, provider: BridgeProvider = .selfHosted, supportsMultipleAccounts: Bool = true,
-        connectTimeout: Duration = .seconds(5), readTimeout: Duration = .seconds(30)
+        connectTimeout: Duration = .seconds(5), readTimeout: Duration = .seconds(30),
+        whoamiCacheAge: Duration = .seconds(2)
     ) {
         self.id = id
         self.url = url
@@ -35,6 +40,7 @@ public struct MautrixBridgeConfiguration: Sendable {
         self.supportsMultipleAccounts = supportsMultipleAccounts
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
+        self.whoamiCacheAge = whoamiCacheAge
     }
 }
 
@@ -46,13 +52,14 @@ public final class MautrixConnector: BridgeConnector {
     private let whoami: WhoamiCache
     let logger: Logger
 
-    public init(configuration: MautrixBridgeConfiguration, logger: Logger) {
+    /// `clock` measures the age of the cached `/v3/whoami` answer; tests pass a manual one.
+    public init(configuration: MautrixBridgeConfiguration, logger: Logger, clock: AnyClock = .continuous) {
         self.configuration = configuration
         self.logger = logger
         client = ProvisioningClient(
             baseURL: configuration.url, sharedSecret: configuration.sharedSecret, userID: configuration.userID,
             connectTimeout: configuration.connectTimeout, readTimeout: configuration.readTimeout)
-        whoami = WhoamiCache(client: client)
+        whoami = WhoamiCache(client: client, clock: clock)
     }
 
     public var bridgeID: String { configuration.id }
@@ -67,7 +74,7 @@ public final class MautrixConnector: BridgeConnector {
             type: configuration.type ?? "mautrix", network: configuration.network, provider: configuration.provider,
             supportsMultipleAccounts: configuration.supportsMultipleAccounts)
         do {
-            let answer = try await whoami.value(maxAge: .seconds(2))
+            let answer = try await whoami.value(maxAge: configuration.whoamiCacheAge)
             let network = answer.network
             descriptor.displayName = configuration.displayName ?? network?.displayname ?? configuration.id
             descriptor.type = configuration.type ?? network?.networkID ?? "mautrix"
@@ -94,9 +101,9 @@ public final class MautrixConnector: BridgeConnector {
     }
 
     public func logins() async throws -> [Login] {
-        let answer = try await call { try await whoami.value(maxAge: .seconds(2)) }
+        let answer = try await call { try await whoami.value(maxAge: configuration.whoamiCacheAge) }
         let network = configuration.network ?? answer.network?.displayname
-        return (answer.logins ?? []).map { MautrixMapping.login($0, bridgeID: configuration.id, network: network) }
+        return (answer.logins ?? []).map { MautrixMapping.login($0, bridgeID: configuration.id, network: network, logger: logger) }
     }
 
     public func removeLogin(_ loginID: String, scope: RemoveScope) async throws -> Login? {
@@ -169,23 +176,25 @@ public final class MautrixConnector: BridgeConnector {
 /// moment old; concurrent callers wait for one request instead of each sending their own.
 actor WhoamiCache {
     private let client: ProvisioningClient
-    private var cached: (value: Provisioning.Whoami, at: ContinuousClock.Instant)?
+    private let clock: AnyClock
+    private var cached: (value: Provisioning.Whoami, at: AnyClock.Instant)?
     private var inFlight: Task<Provisioning.Whoami, any Error>?
     private var generation = 0
 
-    init(client: ProvisioningClient) {
+    init(client: ProvisioningClient, clock: AnyClock) {
         self.client = client
+        self.clock = clock
     }
 
     func value(maxAge: Duration) async throws -> Provisioning.Whoami {
-        if let cached, ContinuousClock.now - cached.at <= maxAge { return cached.value }
+        if let cached, cached.at.duration(to: clock.now) <= maxAge { return cached.value }
         if let inFlight { return try await inFlight.value }
         let started = generation
         let task = Task { [client] in try await client.get(["whoami"], as: Provisioning.Whoami.self) }
         inFlight = task
         defer { if generation == started { inFlight = nil } }
         let value = try await task.value
-        if generation == started { cached = (value, .now) }
+        if generation == started { cached = (value, clock.now) }
         return value
     }
 

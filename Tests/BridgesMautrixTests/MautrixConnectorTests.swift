@@ -1,6 +1,7 @@
 import BridgesCore
 import BridgesMautrix
 import BridgesStore
+import BridgesTestSupport
 import Foundation
 import MautrixFake
 import Logging
@@ -11,6 +12,8 @@ struct MautrixHarness {
     let fake: FakeProvisioningServer
     let service: BridgesService
     let connector: MautrixConnector
+    /// The connector's clock: advancing it past the cache age makes the next read ask the bridge.
+    let clock: ManualClock
 
     static func run(
         _ generation: FakeProvisioningServer.Generation, secret: String? = nil, readTimeout: Duration = .seconds(5),
@@ -18,15 +21,16 @@ struct MautrixHarness {
     ) async throws {
         let fake = FakeProvisioningServer(generation: generation)
         let url = try await fake.start()
+        let clock = ManualClock()
         let connector = MautrixConnector(
             configuration: MautrixBridgeConfiguration(
                 id: "sh-dummy", url: url, sharedSecret: secret ?? fake.secret, userID: fake.userID,
                 connectTimeout: .seconds(2), readTimeout: readTimeout),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: AnyClock(clock))
         let service = BridgesService(
             connectors: [connector], store: try SQLiteStore.inMemory(), policy: SessionPolicy(displayWait: displayWait),
             listingTimeout: .seconds(1), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let harness = MautrixHarness(fake: fake, service: service, connector: connector)
+        let harness = MautrixHarness(fake: fake, service: service, connector: connector, clock: clock)
         do {
             try await body(harness)
         } catch {
@@ -53,14 +57,20 @@ struct MautrixHarness {
         try await service.session(bridgeID: "sh-dummy", id: session.id).session
     }
 
-    /// Polls the session until `condition` holds, for changes the background long-poll makes.
+    /// Reads the session until `condition` holds, for changes the background long-poll makes;
+    /// the suite's time limit ends a wait for a change that never comes.
     func eventually(_ session: LoginSession, _ condition: (LoginSession) -> Bool) async throws -> LoginSession {
         var latest = try await current(session)
-        for _ in 0..<100 where !condition(latest) {
-            try await Task.sleep(for: .milliseconds(50))
+        while !condition(latest) {
+            await Task.yield()
             latest = try await current(session)
         }
         return latest
+    }
+
+    /// Makes the cached `/v3/whoami` answer too old, so the next read sees the bridge's changes.
+    func expireWhoami() {
+        clock.advance(by: .seconds(3))
     }
 
     func stepRequests() -> [String] {
@@ -68,7 +78,7 @@ struct MautrixHarness {
     }
 }
 
-@Suite struct MautrixConnectorTests {
+@Suite(.timeLimit(.minutes(1))) struct MautrixConnectorTests {
     static let generations: [FakeProvisioningServer.Generation] = [.old, .new]
 
     @Test(arguments: generations)
@@ -204,8 +214,8 @@ struct MautrixHarness {
                 return
             }
             var seen = [first]
-            for _ in 0..<2 {
-                try await Task.sleep(for: .milliseconds(100))
+            for round in 1...2 {
+                await h.fake.waitForLongPolls(round)
                 h.fake.refreshQR()
                 let refreshed = try await h.eventually(session) { latest in
                     if case .display(.qr(let data)) = latest.currentStep?.step.content { return !seen.contains(data) }
@@ -218,7 +228,7 @@ struct MautrixHarness {
                 seen.append(data)
             }
             #expect(Set(seen).count == 3)
-            try await Task.sleep(for: .milliseconds(100))
+            await h.fake.waitForLongPolls(3)
             h.fake.scanQR()
             let done = try await h.eventually(session) { $0.status == .complete }
             #expect(done.status == .complete)
@@ -230,7 +240,7 @@ struct MautrixHarness {
     func cancelEndsTheUpstreamProcess(generation: FakeProvisioningServer.Generation) async throws {
         try await MautrixHarness.run(generation) { h in
             let session = try await h.start("qr")
-            try await Task.sleep(for: .milliseconds(200))
+            await h.fake.waitForLongPolls(1)
             _ = try await h.service.cancelSession(bridgeID: "sh-dummy", id: session.id)
             let after = try await h.current(session)
             #expect(after.status == .cancelled)
@@ -238,9 +248,12 @@ struct MautrixHarness {
                 let cancels = h.fake.requests.filter { $0.contains("/login/cancel/") }
                 #expect(cancels.count == 1)
             }
-            // Scanning now signs nobody in.
+            // Once the bridge has let go of the long-poll (the old one fails the process when its
+            // client leaves; the new one answers it 410), scanning signs nobody in.
+            await h.fake.waitUntilNoLongPollIsPending()
             h.fake.scanQR()
-            try await Task.sleep(for: .milliseconds(200))
+            #expect(h.fake.loginIDs.isEmpty)
+            h.expireWhoami()
             #expect(try await h.service.logins(bridgeID: "sh-dummy").logins.isEmpty)
         }
     }
@@ -251,7 +264,7 @@ struct MautrixHarness {
             _ = try await h.submit(first, ["username": "alice-remote", "password": "pw"])
             h.fake.setState(loginID: "alice-remote", stateEvent: "BAD_CREDENTIALS", message: "Password changed")
             // The whoami answer is cached for a moment.
-            try await Task.sleep(for: .seconds(2.1))
+            h.expireWhoami()
             let broken = try await h.service.account("sh-dummy_alice-remote")
             #expect(broken.account.status == .reconnectRequired)
             #expect(broken.account.statusText == "Password changed")
@@ -282,16 +295,39 @@ struct MautrixHarness {
         ("UNKNOWN_ERROR", nil, .attentionRequired, .unknown),
         ("CONNECTED", "OPEN_NATIVE", .attentionRequired, .connected),
         ("", nil, .connecting, .unknown),
+        // Values newer than the connector: a logged fallback, not an error.
+        ("SOMETHING_NEW", nil, .connecting, .unknown),
+        ("CONNECTED", "SOMETHING_NEW", .connected, .connected),
     ] as [(String, String?, AccountStatus, LoginStatus)])
     func statesMapToStatuses(event: String, action: String?, account: AccountStatus, login: LoginStatus) async throws {
         try await MautrixHarness.run(.new) { h in
             let session = try await h.start()
             _ = try await h.submit(session, ["username": "dora", "password": "pw"])
             h.fake.setState(loginID: "dora", stateEvent: event, userAction: action)
-            try await Task.sleep(for: .seconds(2.1))
+            h.expireWhoami()
             let found = try await h.service.login(bridgeID: "sh-dummy", loginID: "dora").login
             #expect(found.status == login)
             #expect(found.accounts.first?.status == account)
+        }
+    }
+
+    @Test func whoamiIsCachedForTheConfiguredAge() async throws {
+        try await MautrixHarness.run(.new) { h in
+            let session = try await h.start()
+            _ = try await h.submit(session, ["username": "erin", "password": "pw"])
+            func status() async throws -> LoginStatus {
+                try await h.service.login(bridgeID: "sh-dummy", loginID: "erin").login.status
+            }
+            func whoamiRequests() -> Int { h.fake.requests.filter { $0.contains("/v3/whoami") }.count }
+            #expect(try await status() == .connected)
+            let asked = whoamiRequests()
+            h.fake.setState(loginID: "erin", stateEvent: "BAD_CREDENTIALS")
+            h.clock.advance(by: .seconds(2))  // the default age: still fresh
+            #expect(try await status() == .connected)
+            #expect(whoamiRequests() == asked)
+            h.clock.advance(by: .milliseconds(1))
+            #expect(try await status() == .needsLogin)
+            #expect(whoamiRequests() == asked + 1)
         }
     }
 
@@ -310,18 +346,20 @@ struct MautrixHarness {
     @Test func bridgeGoingAwayMidSessionFailsOnlyThatSessionAndRecovers() async throws {
         try await MautrixHarness.run(.new) { h in
             let session = try await h.start("qr")
-            try await Task.sleep(for: .milliseconds(200))
+            await h.fake.waitForLongPolls(1)
             h.fake.setFault(.refuseConnections)
             let failed = try await h.eventually(session) { $0.status == .failed }
             #expect(failed.status == .failed)
-            try await Task.sleep(for: .seconds(2.1))
+            await h.fake.settle()
+            h.expireWhoami()
             let down = try await h.service.bridge("sh-dummy")
             #expect(down.status == .temporarilyUnavailable)
             let unreachable = await #expect(throws: BridgesError.self) { try await h.start() }
             #expect(unreachable?.kind == .upstream)
 
             h.fake.setFault(.none)
-            try await Task.sleep(for: .seconds(2.1))
+            await h.fake.settle()
+            h.expireWhoami()
             let back = try await h.service.bridge("sh-dummy")
             #expect(back.status == .available)
         }
@@ -344,11 +382,11 @@ struct MautrixHarness {
     @Test func aDroppedLongPollReattachesOnNewBridges() async throws {
         try await MautrixHarness.run(.new) { h in
             let session = try await h.start("qr")
-            try await Task.sleep(for: .milliseconds(200))
+            await h.fake.waitForLongPolls(1)
             h.fake.setFault(.refuseConnections)
-            try await Task.sleep(for: .milliseconds(100))
-            _ = try await h.fake.start()
-            try await Task.sleep(for: .milliseconds(1200))
+            _ = try await h.fake.start()  // runs after the fault has closed the listener
+            // The connector retries the dropped long-poll on the same transaction.
+            await h.fake.waitForLongPolls(2)
             #expect(try await h.current(session).status == .waitingForDisplay)
             h.fake.scanQR()
             let done = try await h.eventually(session) { $0.status != .waitingForDisplay }
