@@ -15,13 +15,10 @@ import uuid
 
 import httpx
 import pexpect
-import pytest
 
-CLI = os.environ.get("BRIDGES_CLI", "")
-BASE_URL = os.environ.get("BEEPER_BASE_URL", "")
-TOKEN = os.environ.get("BEEPER_ACCESS_TOKEN", "")
+from conftest import CLI, needs_cli, unique_username
 
-pytestmark = pytest.mark.skipif(not (CLI and BASE_URL and TOKEN), reason="run through run.sh")
+pytestmark = needs_cli
 
 # The lookahead makes pexpect wait for the whole link, not a prefix of it still being written.
 URL = re.compile(r"(http://127\.0\.0\.1:\d+/demo/(?:scan|approve)/[a-z0-9]+)(?=[\s).])")
@@ -43,7 +40,7 @@ def finish(child: pexpect.spawn) -> int:
 
 
 def test_password_login_hides_the_password():
-    username = f"cli-{uuid.uuid4().hex[:8]}"
+    username = unique_username("cli")
     password = f"pw-{uuid.uuid4().hex}"
     child = spawn("connect", "demo-password", "--flow", "password")
     child.expect("Username")
@@ -61,7 +58,7 @@ def test_password_login_hides_the_password():
 def test_two_factor_login_asks_for_the_code():
     child = spawn("connect", "demo-password")
     child.expect("Username")
-    child.sendline(f"cli-2fa-{uuid.uuid4().hex[:6]}")
+    child.sendline(unique_username("cli-2fa"))
     child.expect("Password")
     child.sendline("pw")
     child.expect("Two-factor code")
@@ -76,7 +73,7 @@ def test_a_required_field_is_asked_again():
     child.sendline("")
     child.expect("This field is required")
     child.expect("Username")
-    child.sendline(f"cli-{uuid.uuid4().hex[:6]}")
+    child.sendline(unique_username("cli"))
     child.expect("Password")
     child.sendline("pw")
     child.expect("Connected")
