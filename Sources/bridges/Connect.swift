@@ -1,9 +1,7 @@
 import ArgumentParser
 import BridgesClient
-import Dispatch
 import Foundation
 import QRCode
-import Synchronization
 
 struct Connect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +22,7 @@ struct Connect: AsyncParsableCommand {
         try await runClient {
             let api = try client.client()
             let active = ActiveSession()
-            let interrupt = Interrupt { await active.cancel(using: api) }
+            let interrupt = await Interrupt { await active.cancel(using: api) }
             defer { interrupt.disarm() }
 
             let target = try await api.bridges.retrieve(bridge)
@@ -164,77 +162,5 @@ struct Connect: AsyncParsableCommand {
             let message = error?.message ?? "The login failed."
             throw CLIFailure(error.map { "\(message) (\($0.code))" } ?? message)
         }
-    }
-}
-
-/// The session being run, so an interrupt can cancel it on the server.
-final class ActiveSession: Sendable {
-    private let current = Mutex<(bridgeID: String, sessionID: String)?>(nil)
-
-    func set(bridgeID: String, sessionID: String) {
-        current.withLock { $0 = (bridgeID, sessionID) }
-    }
-
-    func cancel(using api: BridgesClient) async {
-        guard let (bridgeID, sessionID) = current.withLock({ $0 }) else { return }
-        _ = try? await api.bridges.loginSessions.cancel(sessionID, bridgeID: bridgeID)
-    }
-}
-
-/// The QR code or code on screen, and the spinner under it.
-final class DisplayState: Sendable {
-    private let state = Mutex<(block: Redrawable, spinner: Spinner?)>((Redrawable(), nil))
-
-    func show(_ text: String) { state.withLock { $0.block.show(text) } }
-    func reset() { state.withLock { $0.block.forget() } }
-
-    func startSpinner(_ message: String) {
-        state.withLock { $0.spinner = Spinner(message) }
-    }
-
-    func stopSpinner() {
-        state.withLock { state in
-            state.spinner?.stop()
-            state.spinner = nil
-        }
-    }
-}
-
-/// On Ctrl-C: put the terminal back, cancel the session on the server, and exit with 130.
-final class Interrupt {
-    private let source: any DispatchSourceSignal
-    private let fired = Flag()
-
-    /// Whether Ctrl-C was pressed; the command then reports the end of its session as an interruption.
-    var hasFired: Bool { fired.isSet }
-
-    final class Flag: Sendable {
-        private let value = Atomic(false)
-        var isSet: Bool { value.load(ordering: .relaxed) }
-        func set() { value.store(true, ordering: .relaxed) }
-    }
-
-    init(onInterrupt: @escaping @Sendable () async -> Void) {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [fired] in
-            fired.set()
-            Terminal.restore()
-            Terminal.write(Terminal.isInteractive ? "\r\u{1B}[K" : "")
-            Task {
-                await onInterrupt()
-                // A wait on the server ends with the cancel and the command reports it; a prompt
-                // blocked on the keyboard never would, so exit from here after a moment.
-                try? await Task.sleep(for: .milliseconds(500))
-                Terminal.error("Cancelled.")
-                exit(CLIFailure.Code.interrupted.rawValue)
-            }
-        }
-        source.resume()
-    }
-
-    func disarm() {
-        source.cancel()
-        signal(SIGINT, SIG_DFL)
     }
 }
