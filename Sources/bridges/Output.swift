@@ -6,9 +6,10 @@ struct OutputOptions: ParsableArguments {
     var json = false
 }
 
-func printJSON(_ value: some Encodable) throws {
+/// Pretty-printed for a person reading a script's output, or `compact`: one object a line.
+func printJSON(_ value: some Encodable, compact: Bool = false) throws {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.outputFormatting = compact ? [.sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     Terminal.line(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
