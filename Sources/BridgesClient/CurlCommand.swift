@@ -11,7 +11,8 @@ import BridgesAPI
 ///   --compressed
 /// ```
 ///
-/// Nothing is run and nothing is expanded: quotes and escapes are read as bash reads them.
+/// Nothing is run and nothing is expanded: quotes and escapes are read as bash reads them, or as
+/// cmd.exe does for Chromium's "Copy as cURL (cmd)".
 public struct CurlCommand: Sendable, Hashable {
     public struct Header: Sendable, Hashable {
         public var name: String
@@ -44,7 +45,8 @@ public struct CurlCommand: Sendable, Hashable {
     public init(parsing text: String) throws(ParseError) {
         var words: [String]
         do {
-            words = try ShellWords.split(text)
+            // cmd quotes with `^"`, which bash would never write.
+            words = try text.contains("^\"") ? ShellWords.splitWindows(text) : ShellWords.split(text)
         } catch {
             throw .unterminatedQuote
         }

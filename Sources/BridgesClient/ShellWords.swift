@@ -1,5 +1,5 @@
-/// Splits a command line the way a POSIX shell would, without expanding anything: the words of a
-/// command pasted from a browser's "Copy as cURL".
+/// Splits a command line the way a shell would, without expanding anything: the words of a
+/// command pasted from a browser's "Copy as cURL", in bash's form or in Windows cmd's.
 enum ShellWords {
     enum Failure: Error, Equatable {
         /// The text ends inside a quote: most likely only part of the command was pasted.
@@ -110,5 +110,54 @@ enum ShellWords {
         let text = (first.map { String($0) } ?? "") + String(taken)
         guard let code = UInt32(text, radix: radix), let scalar = Unicode.Scalar(code) else { return "" }
         return String(Character(scalar))
+    }
+
+    /// Chromium's "Copy as cURL (cmd)": cmd.exe takes each `^` as "the next character as it is"
+    /// (and `^` at a line end as a continuation), then the C runtime splits the rest into
+    /// arguments, with `"` quoting and `\"` a literal quote.
+    static func splitWindows(_ text: String) throws(Failure) -> [String] {
+        var unescaped: [Character] = []
+        var characters = Array(text)[...]
+        while let character = characters.popFirst() {
+            guard character == "^" else {
+                unescaped.append(character)
+                continue
+            }
+            guard let next = characters.popFirst() else { break }
+            if next != "\n" && next != "\r\n" { unescaped.append(next) }
+        }
+        var words: [String] = []
+        var word = ""
+        var inWord = false
+        var quoted = false
+        var backslashes = 0
+        for character in unescaped {
+            if character == "\\" {
+                backslashes += 1
+                inWord = true
+                continue
+            }
+            if character == "\"" {
+                word += String(repeating: "\\", count: backslashes / 2)
+                if backslashes % 2 == 1 { word.append("\"") } else { quoted.toggle() }
+                backslashes = 0
+                inWord = true
+                continue
+            }
+            word += String(repeating: "\\", count: backslashes)
+            backslashes = 0
+            if !quoted, [" ", "\t", "\n", "\r", "\r\n"].contains(character) {
+                if inWord { words.append(word) }
+                word = ""
+                inWord = false
+            } else {
+                word.append(character)
+                inWord = true
+            }
+        }
+        guard !quoted else { throw .unterminatedQuote }
+        word += String(repeating: "\\", count: backslashes)
+        if inWord { words.append(word) }
+        return words
     }
 }

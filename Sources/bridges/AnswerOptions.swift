@@ -28,6 +28,9 @@ struct AnswerOptions: ParsableArguments {
         guard let curl else { return nil }
         let text: String
         if curl == "-" {
+            if isatty(STDIN_FILENO) == 1 {
+                Terminal.error("Paste the command copied with \"Copy as cURL\", then press Ctrl-D on a line of its own.")
+            }
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         } else {
             do {

@@ -45,6 +45,23 @@ import Testing
         #expect(command.header("X-B") == "two words")
     }
 
+    @Test func readsChromiumsCmdForm() throws {
+        let command = try CurlCommand(
+            parsing: """
+                curl ^"https://example.com/api?a=1^&b=2^" ^
+                  -H ^"accept: */*^" ^
+                  -b ^"session=abc; theme=dark^" ^
+                  -H ^"x-json: ^{^\\^"k^\\^":1^}^" ^
+                  -H ^"x-percent: 100^%^PATH^%^" ^
+                  --compressed
+                """)
+        #expect(command.url == "https://example.com/api?a=1&b=2")
+        #expect(command.cookie("session") == "abc")
+        #expect(command.header("x-json") == #"{"k":1}"#)
+        #expect(command.header("x-percent") == "100%PATH%", "cmd's escape keeps %PATH% from being expanded")
+        #expect(command.header("accept") == "*/*")
+    }
+
     @Test func joinsLinesEndedWithABackslashEvenWithWindowsLineEnds() throws {
         let command = try CurlCommand(parsing: "curl 'https://example.com/' \\\r\n  -b 'a=1' \\\r\n  --compressed\r\n")
         #expect(command.cookie("a") == "1")
