@@ -9,7 +9,8 @@ struct OutputOptions: ParsableArguments {
 /// Pretty-printed for a person reading a script's output, or `compact`: one object a line.
 func printJSON(_ value: some Encodable, compact: Bool = false) throws {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = compact ? [.sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    if !compact { encoder.outputFormatting.insert(.prettyPrinted) }
     Terminal.line(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 

@@ -27,7 +27,9 @@ struct StepAnswerer: Sendable {
                 // Asked for when someone is there to answer; otherwise the server's default.
                 if mayAsk { toAsk.append(field) } else { values[field.id] = field.initialValue ?? "" }
             } else {
-                guard mayAsk else { throw Self.missing("The field '\(field.id)'\(field.label.map { " (\($0))" } ?? "")", "--field", field.id) }
+                guard mayAsk else {
+                    throw Self.missing("The field '\(field.id)'\(field.label.map { " (\($0))" } ?? "")", "--field", field.id)
+                }
                 toAsk.append(field)
             }
         }
