@@ -62,9 +62,8 @@ public struct BridgesClient: Sendable {
             throw .invalidBaseURL(base)
         }
         self.baseURL = url
-        let (seconds, attoseconds) = timeout.components
-        let transport = AsyncHTTPClientTransport(
-            configuration: .init(client: sdkHTTPClient, timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)))
+        let transport = ClassifyingTransport(
+            base: AsyncHTTPClientTransport(configuration: .init(client: sdkHTTPClient, timeout: TimeAmount(timeout))))
         api = Client(
             serverURL: url, transport: transport,
             middlewares: [

@@ -1,6 +1,6 @@
-import AsyncHTTPClient
 import BridgesAPI
 import Foundation
+import HTTPTransport
 import HTTPTypes
 import OpenAPIRuntime
 
@@ -11,8 +11,8 @@ public typealias ErrorBody = Components.Schemas.ErrorResponse
 public enum BridgesClientError: Error, Sendable, CustomStringConvertible {
     /// The server answered with an error status.
     case api(APIStatusError)
-    /// The server could not be reached.
-    case connection(String)
+    /// The server could not be reached, or the connection broke before the answer was complete.
+    case connection(TransportFailure)
     /// The server did not answer in time.
     case timeout
     /// No access token was given, and `BEEPER_ACCESS_TOKEN` is not set.
@@ -25,7 +25,7 @@ public enum BridgesClientError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .api(let error): error.description
-        case .connection(let reason): "Cannot reach the server: \(reason)"
+        case .connection(let failure): "Cannot reach the server: \(failure)"
         case .timeout: "The server did not answer in time."
         case .missingAccessToken: "No access token: pass one, or set BEEPER_ACCESS_TOKEN."
         case .invalidBaseURL(let url): "'\(url)' is not an http(s) URL."
@@ -47,15 +47,15 @@ public enum BridgesClientError: Error, Sendable, CustomStringConvertible {
             self = known
         case let status as APIStatusError:
             self = .api(status)
-        case let http as HTTPClientError where http == .deadlineExceeded || http == .readTimeout || http == .connectTimeout:
-            self = .timeout
-        case is HTTPClientError:
-            self = .connection("\(current)")
-        case is DecodingError:
-            self = .invalidResponse("\(current)")
+        case let failure as TransportFailure:
+            switch failure {
+            case .timedOut, .connectTimedOut: self = .timeout
+            case .refused, .closed, .tls, .other: self = .connection(failure)
+            }
         default:
-            let text = "\(current)"
-            self = text.lowercased().contains("refused") || text.contains("connect") ? .connection(text) : .invalidResponse(text)
+            // The transport classifies every network failure; what is left is an answer the
+            // generated client could not read (a DecodingError, a content type it does not know).
+            self = .invalidResponse("\(current)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import BridgesCore
 import Foundation
+import HTTPTransport
 
 /// One login process on a bridge (`login_id` upstream). Calls arrive one at a time from the
 /// core's session; the actor keeps the process ID and the current step's transaction ID.
@@ -16,7 +17,11 @@ actor MautrixLoginProcess: LoginProcess {
     }
 
     func submit(_ submission: StepSubmission, to step: Step) async throws -> Step {
-        try await advance(body: submission.fields, longPoll: false)
+        do {
+            return try await accept(await post(body: submission.fields, longPoll: false))
+        } catch {
+            throw flattened(error)
+        }
     }
 
     func waitForNextStep(after step: Step) async throws -> Step {
@@ -27,11 +32,12 @@ actor MautrixLoginProcess: LoginProcess {
         var attempt = 0
         while true {
             do {
-                return try await advance(body: nil, longPoll: true)
-            } catch let error as BridgesError where current.txnID != nil && attempt < 2 && error.code == "bridge_unreachable" {
+                return try await accept(await post(body: nil, longPoll: true))
+            } catch ProvisioningFailure.transport(let failure) where failure.isTransient && current.txnID != nil && attempt < 2 {
                 attempt += 1
-                finished = false
                 try await Task.sleep(for: .milliseconds(500 * attempt))
+            } catch {
+                throw flattened(error)
             }
         }
     }
@@ -44,20 +50,16 @@ actor MautrixLoginProcess: LoginProcess {
         let _: JSONValue? = try? await connector.client.post(["login", "cancel", processID])
     }
 
-    private func advance(body: [String: String]?, longPoll: Bool) async throws -> Step {
+    /// Sends the current step; a failure comes back as the bridge's own `ProvisioningFailure`, so
+    /// the caller can still tell a dropped connection from an answer.
+    private func post(body: [String: String]?, longPoll: Bool) async throws -> Provisioning.Step {
         var query: [String: String] = [:]
         if let txnID = current.txnID { query["txn_id"] = txnID }
-        let next: Provisioning.Step
-        do {
-            next = try await connector.client.post(
-                ["login", "step", processID, current.stepID, current.type], query: query, body: body, longPoll: longPoll)
-        } catch let ProvisioningFailure.status(status, error) where status != 401 && status != 403 {
-            finished = true
-            throw Self.loginFailure(status: status, error)
-        } catch let failure as ProvisioningFailure {
-            finished = true
-            throw connector.upstreamError(failure)
-        }
+        return try await connector.client.post(
+            ["login", "step", processID, current.stepID, current.type], query: query, body: body, longPoll: longPoll)
+    }
+
+    private func accept(_ next: Provisioning.Step) async throws -> Step {
         current = next
         let step = try MautrixMapping.step(next)
         if case .complete = step.content {
@@ -65,6 +67,20 @@ actor MautrixLoginProcess: LoginProcess {
             await connector.invalidateLogins()
         }
         return step
+    }
+
+    /// A failed step ends the login: the bridge's errors become the session's, the rest upstream errors.
+    private func flattened(_ error: any Error) -> any Error {
+        switch error {
+        case ProvisioningFailure.status(let status, let matrixError) where status != 401 && status != 403:
+            finished = true
+            return Self.loginFailure(status: status, matrixError)
+        case let failure as ProvisioningFailure:
+            finished = true
+            return connector.upstreamError(failure)
+        default:
+            return error
+        }
     }
 
     /// An error from the bridge ends the login; the session carries the bridge's own code.

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import BridgesCore
 import Foundation
+import HTTPTransport
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -10,7 +11,7 @@ enum ProvisioningFailure: Error, Sendable {
     /// The bridge answered with a Matrix-style error.
     case status(Int, Provisioning.Error)
     /// The bridge could not be reached, or did not answer in time.
-    case transport(String)
+    case transport(TransportFailure)
     /// The bridge answered something that is not the provisioning API.
     case invalidResponse(String)
 }
@@ -87,7 +88,7 @@ final class ProvisioningClient: Sendable {
             throw CancellationError()
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            throw ProvisioningFailure.transport(Self.describe(error))
+            throw ProvisioningFailure.transport(TransportFailure(classifying: error))
         }
         guard (200..<300).contains(response.status.code) else {
             if let matrixError = try? JSONDecoder().decode(Provisioning.Error.self, from: Data(buffer: collected)) {
@@ -117,25 +118,5 @@ final class ProvisioningClient: Sendable {
             "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? value)"
         }.joined(separator: "&")
         return "\(baseURL)/_matrix/provision/v3/\(encodedPath)?\(encodedQuery)"
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        switch error {
-        case let client as HTTPClientError where client == .deadlineExceeded || client == .readTimeout:
-            "it did not answer in time"
-        case let client as HTTPClientError where client == .connectTimeout:
-            "connecting timed out"
-        case let client as HTTPClientError where client == .remoteConnectionClosed:
-            "it closed the connection"
-        default:
-            "\(error)".contains("refused") ? "connection refused" : "\(error)"
-        }
-    }
-}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -1,30 +1,36 @@
 import ArgumentParser
 import BridgesClient
-import Dispatch
 import Foundation
-import QRCode
-import Synchronization
 
 struct Connect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Connect an account interactively: fields, cookies, a QR code or a pairing code.",
+        abstract: "Connect an account: fields, cookies, a QR code or a pairing code.",
         discussion: """
-            Walks the bridge's login steps in the terminal. Ctrl-C cancels the login session on the \
-            server before exiting. Exit codes: 0 connected, 1 the login failed or was cancelled, \
-            3 no such bridge or it is not available, 4 bad token, 5 server unreachable, 130 interrupted.
+            Walks the bridge's login steps in the terminal, asking for what --field, --cookie and \
+            --curl do not give. With --json, standard output carries the login session as one JSON \
+            object per line at every change, and everything meant for a person goes to standard \
+            error. Ctrl-C cancels the login session on the server before exiting. Exit codes: \
+            0 connected, 1 the login failed or was cancelled, 2 bad usage or a value missing with \
+            --no-input, 3 no such bridge or it is not available, 4 bad token, 5 server \
+            unreachable, 130 interrupted.
             """)
 
     @Argument(help: "The bridge's ID, as `bridges list` shows it.") var bridge: String
     @Option(help: "The sign-in method, as `bridges flows <bridge>` lists them (asked when there are several).")
     var flow: String?
     @Option(help: "Reconnect this existing login instead of adding a new one.") var login: String?
+    @OptionGroup var answers: AnswerOptions
+    @Flag(help: "Print the login session as one JSON object per line at every change, for scripts.")
+    var json = false
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
         try await runClient {
+            let console = Console(toStandardError: json)
+            let answerer = try StepAnswerer(answers, console: console)
             let api = try client.client()
             let active = ActiveSession()
-            let interrupt = Interrupt { await active.cancel(using: api) }
+            let interrupt = await Interrupt { await active.cancel(using: api) }
             defer { interrupt.disarm() }
 
             let target = try await api.bridges.retrieve(bridge)
@@ -34,36 +40,45 @@ struct Connect: AsyncParsableCommand {
                     "\(target.displayName) is not available: \(reason)"
                         + (target.status == .connected ? " Reconnect with --login <loginID>." : ""), code: .notFound)
             }
-            let flowID = try await chooseFlow(api)
+            let flowID = try await chooseFlow(api, console: console)
             let display = DisplayState()
-            let finished = try await api.bridges.runLogin(bridgeID: bridge, flowID: flowID, loginID: login) { session in
-                active.set(bridgeID: session.bridgeID, sessionID: session.loginSessionID)
-                display.stopSpinner()
-                return try await answer(session, display: display)
+            let finished: LoginSession
+            do {
+                finished = try await api.bridges.runLogin(bridgeID: bridge, flowID: flowID, loginID: login) { session in
+                    active.set(bridgeID: session.bridgeID, sessionID: session.loginSessionID)
+                    display.stopSpinner()
+                    if json { try printJSON(session, compact: true) }
+                    return try answer(session, answerer: answerer, display: display)
+                }
+            } catch {
+                // A step this tool could not answer would leave the session waiting on the server.
+                await active.cancel(using: api)
+                throw error
             }
             display.stopSpinner()
+            if json { try printJSON(finished, compact: true) }
             if interrupt.hasFired { throw CLIFailure("Cancelled.", code: .interrupted) }
-            try report(finished)
+            try report(finished, console: console)
         }
     }
 
-    private func chooseFlow(_ api: BridgesClient) async throws -> String? {
+    private func chooseFlow(_ api: BridgesClient, console: Console) async throws -> String? {
         if let flow { return flow }
         let flows = try await api.bridges.loginFlows.list(bridgeID: bridge)
         guard flows.count > 1 else {
             if flows.isEmpty { throw CLIFailure("\(bridge) offers no sign-in method.") }
             return flows.first?.id
         }
-        guard Terminal.isInteractive else {
+        guard Terminal.isInteractive, !answers.noInput else {
             throw CLIFailure(
                 "Multiple sign-in methods (\(flows.map(\.id).joined(separator: ", "))); pass --flow.", code: .usage)
         }
-        Terminal.line("Sign-in methods for \(bridge):")
+        console.line("Sign-in methods for \(bridge):")
         for (index, flow) in flows.enumerated() {
-            Terminal.line("  \(index + 1). \(flow.name ?? flow.id)\(flow.description.map { Terminal.dim(" — \($0)") } ?? "")")
+            console.line("  \(index + 1). \(flow.name ?? flow.id)\(flow.description.map { Terminal.dim(" — \($0)") } ?? "")")
         }
         while true {
-            guard let text = Terminal.readLine(prompt: "Choose 1-\(flows.count): ") else {
+            guard let text = Terminal.readLine(prompt: "Choose 1-\(flows.count): ", promptToStandardError: json) else {
                 throw CLIFailure("No method chosen.", code: .usage)
             }
             if let number = Int(text.trimmingCharacters(in: .whitespaces)), flows.indices.contains(number - 1) {
@@ -73,90 +88,32 @@ struct Connect: AsyncParsableCommand {
         }
     }
 
-    private func answer(_ session: LoginSession, display: DisplayState) async throws -> LoginStepAnswer {
+    private func answer(_ session: LoginSession, answerer: StepAnswerer, display: DisplayState) throws -> LoginStepAnswer {
         switch session.currentStep {
         case .userInput(let step):
             display.reset()
-            if let instructions = step.instructions { Terminal.line(instructions) }
-            var values: [String: String] = [:]
-            for field in step.fields {
-                values[field.id] = try prompt(field)
-            }
-            return .userInput(values)
-
+            return .userInput(try answerer.answer(step))
         case .cookies(let step):
             display.reset()
-            if let instructions = step.instructions { Terminal.line(instructions) }
-            Terminal.line("Open \(Terminal.bold(step.url)) in a browser and sign in.")
-            if let agent = step.userAgent { Terminal.line(Terminal.dim("Use the browser identity: \(agent)")) }
-            if let final = step.expectedFinalURLRegex { Terminal.line(Terminal.dim("You are done when the address matches \(final).")) }
-            Terminal.line("Then copy these values from the browser's developer tools:")
-            var values: [String: String] = [:]
-            for field in step.fields {
-                let kind =
-                    switch field._type {
-                    case .header: "request header"
-                    case .localStorage: "localStorage entry"
-                    case .cookie, nil: "cookie"
-                    }
-                values[field.id] = try ask("\(kind) \(field.name ?? field.id)", hidden: false, required: true)
-            }
-            return .cookies(values)
-
+            return .cookies(try answerer.answer(step))
         case .displayAndWait(let step):
-            var text = ""
-            switch step.display {
-            case .qr(let qr):
-                do {
-                    text = try QRCode(qr.data, errorCorrection: .low).terminalString()
-                } catch {
-                    text = "QR code payload (too long to draw): \(qr.data)"
-                }
-                text += "\n" + (step.instructions ?? "Scan this code with the app on your phone.")
-            case .code(let code):
-                text = "Your code: \(Terminal.bold(code.data))\n" + (step.instructions ?? "Enter it in the app on your phone.")
-            case .emoji(let emoji):
-                text = "Confirm that the app shows this emoji: \(emoji.imageURL)"
-                if let instructions = step.instructions { text += "\n" + instructions }
-            case .nothing:
-                text = step.instructions ?? "Approve the sign-in in the app."
+            // With --json the script shows the code itself, from the line just printed.
+            if !json {
+                display.show(DisplayState.text(for: step))
+                display.startSpinner("Waiting for the bridge…")
             }
-            display.show(text)
-            display.startSpinner("Waiting for the bridge…")
             return .wait
-
         case .complete, .none:
             return .wait
         }
     }
 
-    private func prompt(_ field: Components.Schemas.LoginInputField) throws -> String {
-        let label = field.label ?? field.id
-        let secret = field._type == "password" || field.id.lowercased().contains("password")
-        var suffix = ""
-        if let initial = field.initialValue { suffix = " [\(initial)]" } else if let hint = field.placeholder {
-            suffix = Terminal.dim(" (\(hint))")
-        }
-        let value = try ask(label + suffix, hidden: secret, required: !(field.optional ?? false) && field.initialValue == nil)
-        return value.isEmpty ? field.initialValue ?? "" : value
-    }
-
-    private func ask(_ label: String, hidden: Bool, required: Bool) throws -> String {
-        while true {
-            guard let value = Terminal.readLine(prompt: "\(label): ", hidden: hidden) else {
-                throw CLIFailure("Input ended before the login did.", code: .failed)
-            }
-            if !value.isEmpty || !required { return value }
-            Terminal.line(Terminal.yellow("This field is required."))
-        }
-    }
-
-    private func report(_ session: LoginSession) throws {
+    private func report(_ session: LoginSession, console: Console) throws {
         switch session.status {
         case .complete:
             let account = session.account?.accountID ?? session.accountID
             let login = session.loginID ?? session.login?.loginID ?? "?"
-            Terminal.line(Terminal.green("✔ ") + "Connected \(account.map { "\($0) " } ?? "")(login \(login)).")
+            console.line(Terminal.green("✔ ") + "Connected \(account.map { "\($0) " } ?? "")(login \(login)).")
         case .cancelled:
             throw CLIFailure("The login session was cancelled.")
         default:
@@ -164,77 +121,5 @@ struct Connect: AsyncParsableCommand {
             let message = error?.message ?? "The login failed."
             throw CLIFailure(error.map { "\(message) (\($0.code))" } ?? message)
         }
-    }
-}
-
-/// The session being run, so an interrupt can cancel it on the server.
-final class ActiveSession: Sendable {
-    private let current = Mutex<(bridgeID: String, sessionID: String)?>(nil)
-
-    func set(bridgeID: String, sessionID: String) {
-        current.withLock { $0 = (bridgeID, sessionID) }
-    }
-
-    func cancel(using api: BridgesClient) async {
-        guard let (bridgeID, sessionID) = current.withLock({ $0 }) else { return }
-        _ = try? await api.bridges.loginSessions.cancel(sessionID, bridgeID: bridgeID)
-    }
-}
-
-/// The QR code or code on screen, and the spinner under it.
-final class DisplayState: Sendable {
-    private let state = Mutex<(block: Redrawable, spinner: Spinner?)>((Redrawable(), nil))
-
-    func show(_ text: String) { state.withLock { $0.block.show(text) } }
-    func reset() { state.withLock { $0.block.forget() } }
-
-    func startSpinner(_ message: String) {
-        state.withLock { $0.spinner = Spinner(message) }
-    }
-
-    func stopSpinner() {
-        state.withLock { state in
-            state.spinner?.stop()
-            state.spinner = nil
-        }
-    }
-}
-
-/// On Ctrl-C: put the terminal back, cancel the session on the server, and exit with 130.
-final class Interrupt {
-    private let source: any DispatchSourceSignal
-    private let fired = Flag()
-
-    /// Whether Ctrl-C was pressed; the command then reports the end of its session as an interruption.
-    var hasFired: Bool { fired.isSet }
-
-    final class Flag: Sendable {
-        private let value = Atomic(false)
-        var isSet: Bool { value.load(ordering: .relaxed) }
-        func set() { value.store(true, ordering: .relaxed) }
-    }
-
-    init(onInterrupt: @escaping @Sendable () async -> Void) {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [fired] in
-            fired.set()
-            Terminal.restore()
-            Terminal.write(Terminal.isInteractive ? "\r\u{1B}[K" : "")
-            Task {
-                await onInterrupt()
-                // A wait on the server ends with the cancel and the command reports it; a prompt
-                // blocked on the keyboard never would, so exit from here after a moment.
-                try? await Task.sleep(for: .milliseconds(500))
-                Terminal.error("Cancelled.")
-                exit(CLIFailure.Code.interrupted.rawValue)
-            }
-        }
-        source.resume()
-    }
-
-    func disarm() {
-        source.cancel()
-        signal(SIGINT, SIG_DFL)
     }
 }

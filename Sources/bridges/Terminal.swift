@@ -37,9 +37,11 @@ enum Terminal {
         text.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression).count
     }
 
-    /// Reads one line; `nil` at end of input.
-    static func readLine(prompt: String, hidden: Bool = false) -> String? {
-        write(prompt)
+    /// Reads one line; `nil` at end of input. The prompt goes to standard error when standard
+    /// output is for a program to read.
+    static func readLine(prompt: String, hidden: Bool = false, promptToStandardError: Bool = false) -> String? {
+        let show = promptToStandardError ? { FileHandle.standardError.write(Data($0.utf8)) } : write
+        show(prompt)
         guard hidden, isatty(STDIN_FILENO) == 1 else { return Swift.readLine() }
         var original = termios()
         tcgetattr(STDIN_FILENO, &original)
@@ -50,7 +52,7 @@ enum Terminal {
         defer {
             tcsetattr(STDIN_FILENO, TCSANOW, &original)
             echoOff.withLock { $0 = nil }
-            write("\n")
+            show("\n")
         }
         return Swift.readLine()
     }

@@ -7,6 +7,7 @@ removes its login again, so the SDK tests find that bridge empty.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -17,11 +18,9 @@ import httpx
 import pexpect
 import pytest
 
-CLI = os.environ.get("BRIDGES_CLI", "")
-BASE_URL = os.environ.get("BEEPER_BASE_URL", "")
-TOKEN = os.environ.get("BEEPER_ACCESS_TOKEN", "")
+from conftest import BASE_URL, CLI, needs_cli, unique_username
 
-pytestmark = pytest.mark.skipif(not (CLI and BASE_URL and TOKEN), reason="run through run.sh")
+pytestmark = needs_cli
 
 # The lookahead makes pexpect wait for the whole link, not a prefix of it still being written.
 URL = re.compile(r"(http://127\.0\.0\.1:\d+/demo/(?:scan|approve)/[a-z0-9]+)(?=[\s).])")
@@ -43,7 +42,7 @@ def finish(child: pexpect.spawn) -> int:
 
 
 def test_password_login_hides_the_password():
-    username = f"cli-{uuid.uuid4().hex[:8]}"
+    username = unique_username("cli")
     password = f"pw-{uuid.uuid4().hex}"
     child = spawn("connect", "demo-password", "--flow", "password")
     child.expect("Username")
@@ -61,7 +60,7 @@ def test_password_login_hides_the_password():
 def test_two_factor_login_asks_for_the_code():
     child = spawn("connect", "demo-password")
     child.expect("Username")
-    child.sendline(f"cli-2fa-{uuid.uuid4().hex[:6]}")
+    child.sendline(unique_username("cli-2fa"))
     child.expect("Password")
     child.sendline("pw")
     child.expect("Two-factor code")
@@ -76,7 +75,7 @@ def test_a_required_field_is_asked_again():
     child.sendline("")
     child.expect("This field is required")
     child.expect("Username")
-    child.sendline(f"cli-{uuid.uuid4().hex[:6]}")
+    child.sendline(unique_username("cli"))
     child.expect("Password")
     child.sendline("pw")
     child.expect("Connected")
@@ -163,3 +162,146 @@ def test_coloured_tables_stay_aligned():
         assert line[status:].split()[0] in ("available", "connected", "temporarily_unavailable"), line
         # The column after the coloured one starts where its header does.
         assert line[accounts - 2:accounts] == "  " and line[accounts] != " ", line
+
+
+# --------------------------------------------------------------------------------------------
+# Logging in without prompts (issue 14): --field, --cookie, --curl, --no-input, --json
+# --------------------------------------------------------------------------------------------
+
+# As Chromium's developer tools write it (Network → right-click → Copy → Copy as cURL (bash)).
+CHROMIUM_CURL = """curl '{base}/demo/cookies/signed-in' \\
+  -H 'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8' \\
+  -H 'Accept-Language: en-US,en;q=0.9' \\
+  -H 'Connection: keep-alive' \\
+  -b 'demo_session={session}; theme=dark' \\
+  -H 'Referer: {base}/demo/cookies/sign-in' \\
+  -H 'Sec-Fetch-Mode: navigate' \\
+  -H 'X-Demo-CSRF: {csrf}' \\
+  -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' \\
+  -H $'sec-ch-ua: "Chromium";v="131", "Not_A Brand";v="24", \\'quoted\\'' \\
+  --compressed
+"""
+
+
+def recorded(child: pexpect.spawn) -> io.StringIO:
+    """Everything the command writes to the terminal from now on, to search for secrets."""
+    log = io.StringIO()
+    child.logfile_read = log
+    return log
+
+
+def test_fields_given_as_options_are_not_asked_for():
+    username = unique_username("cli")
+    child = spawn("connect", "demo-password", "--flow", "password",
+                  "--field", f"username={username}", "--field", "password=pw")
+    assert child.expect(["Username", "Password", "Connected demo-password_" + username]) == 2
+    assert finish(child) == 0
+
+
+def test_a_second_step_is_answered_by_a_field_option():
+    child = spawn("connect", "demo-password", "--flow", "password", "--field", "code=123456")
+    child.expect("Username")
+    child.sendline(unique_username("cli-2fa"))
+    child.expect("Password")
+    child.sendline("pw")
+    assert child.expect(["Two-factor code", "Connected"]) == 1
+    assert finish(child) == 0
+
+
+def test_cookies_login_from_a_chromium_curl_command(tmp_path):
+    name = unique_username("curl")
+    secret, csrf, token = uuid.uuid4().hex, uuid.uuid4().hex, uuid.uuid4().hex
+    command = tmp_path / "request.sh"
+    command.write_text(CHROMIUM_CURL.format(base=BASE_URL, session=f"{name}.{secret}", csrf=csrf))
+    child = spawn("connect", "demo-cookies", "--curl", str(command))
+    log = recorded(child)
+    child.expect("Not in the cURL command: localStorage entry demo_token")
+    # What the command lacks is asked for, hidden.
+    assert child.expect(["cookie demo_session", "request header X-Demo-CSRF", "localStorage entry demo_token"]) == 2
+    child.sendline(token)
+    child.expect("Connected demo-cookies_" + name)
+    assert finish(child) == 0
+    for value in (secret, csrf, token):
+        assert value not in log.getvalue()
+
+
+def test_curl_from_standard_input_with_no_input_names_the_missing_field():
+    command = CHROMIUM_CURL.format(base=BASE_URL, session="stdin.x", csrf="c")
+    missing = subprocess.run([CLI, "connect", "demo-cookies", "--curl", "-", "--no-input"],
+                             input=command, capture_output=True, text=True, timeout=30)
+    assert missing.returncode == 2, missing.stderr
+    assert "demo_token" in missing.stderr and "--cookie token=" in missing.stderr
+
+    name = unique_username("stdin")
+    done = subprocess.run([CLI, "connect", "demo-cookies", "--curl", "-", "--no-input", "--cookie", "token=t"],
+                          input=CHROMIUM_CURL.format(base=BASE_URL, session=f"{name}.x", csrf="c"),
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert f"demo-cookies_{name}" in done.stdout
+
+
+def test_no_input_fails_with_exit_2_naming_the_field():
+    result = run("connect", "demo-password", "--flow", "password", "--no-input", "--field", "username=someone")
+    assert result.returncode == 2, result.stderr
+    assert "'password'" in result.stderr and "--field password=" in result.stderr
+
+
+def test_cookie_values_typed_in_are_hidden():
+    name = unique_username("hidden")
+    secrets = [uuid.uuid4().hex for _ in range(3)]
+    child = spawn("connect", "demo-cookies")
+    log = recorded(child)
+    for prompt, value in zip(["cookie demo_session", "request header X-Demo-CSRF", "localStorage entry demo_token"],
+                             [f"{name}.{secrets[0]}", secrets[1], secrets[2]]):
+        child.expect(prompt)
+        child.sendline(value)
+    child.expect("Connected demo-cookies_" + name)
+    assert finish(child) == 0
+    for value in secrets:
+        assert value not in log.getvalue()
+
+
+def test_json_lines_follow_the_session():
+    username = unique_username("cli-json")
+    result = run("connect", "demo-password", "--flow", "password", "--json",
+                 "--field", f"username={username}", "--field", "password=pw")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["status"] for line in lines] == ["waiting_for_input", "complete"]
+    assert lines[0]["currentStep"]["type"] == "user_input"
+    assert lines[-1]["loginID"] == username
+    assert "Connected" in result.stderr
+
+    failed = run("connect", "demo-password", "--flow", "password", "--json",
+                 "--field", "username=someone", "--field", "password=wrong-password")
+    assert failed.returncode == 1
+    assert json.loads(failed.stdout.splitlines()[-1])["status"] == "failed"
+
+
+def test_json_lines_let_a_script_show_the_qr_code_itself():
+    child = spawn("connect", "demo-messenger", "--flow", "qr", "--json")
+    lines = []
+    while not lines or lines[-1]["status"] == "waiting_for_display":
+        child.expect(r"(\{[^\r\n]*\})\r\n")
+        lines.append(json.loads(child.match.group(1)))
+        if lines[-1]["status"] == "waiting_for_display":
+            assert lines[-1]["currentStep"]["display"]["type"] == "qr"
+            httpx.get(lines[-1]["currentStep"]["display"]["data"], timeout=10)  # "scans" the code
+    assert lines[0]["status"] == "waiting_for_display"
+    assert lines[-1]["status"] == "complete", lines[-1]
+    assert finish(child) == 0
+    removed = run("remove", "demo-messenger", lines[-1]["loginID"], "--yes")
+    assert removed.returncode == 0, removed.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["list", "--no-such-option"],
+    ["no-such-command"],
+    ["connect"],
+    ["connect", "demo-password", "--field", "no-equals-sign"],
+    ["remove", "demo-password", "someone", "--scope", "everywhere"],
+])
+def test_usage_errors_exit_2(args):
+    result = run(*args)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert result.stderr.strip()
