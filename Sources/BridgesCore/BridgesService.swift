@@ -20,7 +20,8 @@ public final class BridgesService: Sendable {
     private let connectorsByID: [String: any BridgeConnector]
     let store: any Store
     let policy: SessionPolicy
-    let clock: AnyClock
+    /// What the service measures time with; the server's own timeouts use it too.
+    public let clock: AnyClock
     let sessions = SessionRegistry()
     private let removals: RecentRemovals
     let logger: Logger

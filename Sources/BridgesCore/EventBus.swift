@@ -26,8 +26,13 @@ public final class EventSubscription: AsyncSequence, Sendable {
         case overflowed
     }
 
+    private struct Ending {
+        var end: End?
+        var waiters: [UUID: CheckedContinuation<End, Never>] = [:]
+    }
+
     private let stream: AsyncStream<BridgeEvent>
-    private let ending: Mutex<End?> = Mutex(nil)
+    private let ending = Mutex(Ending())
     private let onCancel: @Sendable () -> Void
 
     init(stream: AsyncStream<BridgeEvent>, onCancel: @escaping @Sendable () -> Void) {
@@ -36,15 +41,40 @@ public final class EventSubscription: AsyncSequence, Sendable {
     }
 
     /// Set once the events ended; `nil` while they flow.
-    public var end: End? { ending.withLock { $0 } }
+    public var end: End? { ending.withLock { $0.end } }
 
-    func ended(_ end: End) {
-        ending.withLock { if $0 == nil { $0 = end } }
+    /// Returns once the events end, with why; a waiting task that is cancelled gets `.cancelled`.
+    /// A subscriber stuck writing can learn here that it fell behind.
+    public func waitForEnd() async -> End {
+        let id = UUID()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<End, Never>) in
+                let ended: End? = ending.withLock { ending in
+                    if let end = ending.end { return end }
+                    if Task.isCancelled { return .cancelled }
+                    ending.waiters[id] = continuation
+                    return nil
+                }
+                if let ended { continuation.resume(returning: ended) }
+            }
+        } onCancel: {
+            ending.withLock { $0.waiters.removeValue(forKey: id) }?.resume(returning: .cancelled)
+        }
+    }
+
+    func finish(with end: End) {
+        let waiters: [CheckedContinuation<End, Never>] = ending.withLock { ending in
+            guard ending.end == nil else { return [] }
+            ending.end = end
+            defer { ending.waiters.removeAll() }
+            return Array(ending.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(returning: end) }
     }
 
     /// Stops the events; iteration ends.
     public func cancel() {
-        ended(.cancelled)
+        finish(with: .cancelled)
         onCancel()
     }
 
@@ -74,7 +104,7 @@ public final class LocalEventBus: EventBus {
         }
         // Outside the lock: finishing a stream runs its termination handler, which takes it.
         for subscriber in overflowed {
-            subscriber.subscription.ended(.overflowed)
+            subscriber.subscription.finish(with: .overflowed)
             subscriber.continuation.finish()
         }
     }

@@ -5,6 +5,7 @@ import BridgesMautrix
 import BridgesStore
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import OpenAPIHummingbird
@@ -104,10 +105,20 @@ public func buildApplication(
         DemoRoutes(pages: DemoPages(environment: demo), service: service, tokens: tokens).register(on: router)
     }
 
+    let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+    webSocketRouter.add(middleware: VersionHeaderMiddleware())
+    webSocketRouter.add(middleware: ErrorMiddleware(routes: routes))
+    EventsSocket(
+        service: service, tokens: tokens, bufferSize: configuration.eventBufferSize,
+        authenticationWindow: .seconds(10)
+    ).register(on: webSocketRouter)
+
     return Application(
         router: router,
+        // Events can be larger than the library's 16 KiB default frame (a bridge with many accounts).
+        server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: .init(ws: .init(maxFrameSize: 1 << 20))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Bridges"),
-        services: [MaintenanceService(service: service)],
+        services: [MaintenanceService(service: service, eventRefresh: configuration.eventRefresh)],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             portBox.value = port
@@ -116,13 +127,19 @@ public func buildApplication(
         logger: logger)
 }
 
-/// Runs the session sweeper alongside the server, until shutdown.
+/// Runs the session sweeper and the refresh of bridges that change on their own alongside the
+/// server, until shutdown.
 struct MaintenanceService: Service {
     let service: BridgesService
+    let eventRefresh: Duration
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await service.runMaintenance()
+            await service.seedEvents()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await service.runMaintenance() }
+                group.addTask { await service.runEventRefresh(every: eventRefresh) }
+            }
         }
         await service.shutdown()
     }

@@ -32,6 +32,10 @@ public struct ServerConfiguration: Sendable {
     public var maxSessionsTotal = 256
     /// Requests per minute per token; `nil` means the default: off on loopback, 600 otherwise.
     public var requestsPerMinute: Int?
+    /// Events a `/v1/ws` subscriber may fall behind by before it is closed.
+    public var eventBufferSize = 256
+    /// How often bridges whose logins change on their own are looked at while anyone subscribes.
+    public var eventRefresh: Duration = .seconds(30)
 
     /// Whether `host` is a loopback address, reachable only from this machine.
     public var isLoopback: Bool {
@@ -132,6 +136,8 @@ public struct ServerConfiguration: Sendable {
         configuration.maxSessionsPerBridge = try integer(
             "limits.sessionsPerBridge", default: configuration.maxSessionsPerBridge, minimum: 1)
         configuration.maxSessionsTotal = try integer("limits.sessionsTotal", default: configuration.maxSessionsTotal, minimum: 1)
+        configuration.eventBufferSize = try integer("events.bufferSize", default: configuration.eventBufferSize, minimum: 16)
+        configuration.eventRefresh = try seconds("events.refreshSeconds", default: configuration.eventRefresh)
         if reader.string(forKey: "limits.requestsPerMinute") != nil {
             configuration.requestsPerMinute = try integer("limits.requestsPerMinute", default: 0, minimum: 0)
         }

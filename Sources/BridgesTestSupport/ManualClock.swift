@@ -70,4 +70,15 @@ public final class ManualClock: Clock, Sendable {
     public func waitForSleepers(_ count: Int = 1) async {
         while sleeperCount < count { await Task.yield() }
     }
+
+    /// Waits until a task sleeps until exactly `duration` from now: one particular timer, told
+    /// apart from the others (background loops) by its length.
+    public func waitForSleeper(dueIn duration: Duration) async {
+        while !state.withLock({ state in
+            let deadline = state.now.advanced(by: duration)
+            return state.sleepers.values.contains { $0.deadline == deadline }
+        }) {
+            await Task.yield()
+        }
+    }
 }

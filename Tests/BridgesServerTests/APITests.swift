@@ -1,6 +1,7 @@
 import BridgesAPI
 import BridgesClient
 import BridgesCore
+import BridgesServer
 import BridgesTestSupport
 import Foundation
 import NIOHTTP1
@@ -282,17 +283,17 @@ typealias Schemas = Components.Schemas
 
     @Test func singleAccountBridgeRefusesASecondLogin() async throws {
         let clock = ManualClock()
-        try await TestServer.run(clock: AnyClock(clock)) { server in
+        try await TestServer.run(clock: AnyClock(clock), configure: { $0.displayWait = .seconds(7) }) { server in
             let session = try await server.createSession("demo-messenger", flowID: "nothing")
             guard case .displayAndWait(let step) = session.currentStep else {
                 Issue.record("expected a display step, got \(String(describing: session.currentStep))")
                 return
             }
             #expect(step.display == .nothing(.init(_type: .nothing)))
-            // The demo approves "on the other device" once its delay passes (sleeping: the
-            // maintenance loop, the demo's delay and the submit's wait).
+            // The demo approves "on the other device" once its delay passes; the submit waits.
             let waiting = Task { try await server.submit(session, step: step.stepID, .displayAndWait, [:]) }
-            await clock.waitForSleepers(3)
+            await clock.waitForSleeper(dueIn: .milliseconds(300))
+            await clock.waitForSleeper(dueIn: .seconds(7))
             clock.advance(by: .seconds(1))
             #expect(try await waiting.value.status == .complete)
             let bridge = try await server.client.getBridge(path: .init(bridgeID: "demo-messenger")).ok.body.json

@@ -12,16 +12,17 @@ import Testing
 @Suite struct DisplayTests {
     @Test func qrRefreshesAndCompletesWhenItsURLIsOpened() async throws {
         let clock = ManualClock()
-        try await TestServer.run(clock: AnyClock(clock)) { server in
+        // A display wait of its own length, so the test can tell its timer from the others.
+        try await TestServer.run(clock: AnyClock(clock), configure: { $0.displayWait = .seconds(7) }) { server in
             let session = try await server.createSession("demo-messenger", flowID: "qr")
             #expect(session.status == .waitingForDisplay)
             let first = try qrStep(session)
 
             // A display_and_wait submit blocks until the step changes: here, the next refresh,
-            // once the server's maintenance loop, the QR's timer and the submit's wait all sleep
-            // and a refresh interval passes.
+            // once the QR's timer and the submit's wait both sleep and a refresh interval passes.
             let waiting = Task { try await server.submit(session, step: first.stepID, .displayAndWait, [:]) }
-            await clock.waitForSleepers(3)
+            await clock.waitForSleeper(dueIn: .seconds(1))
+            await clock.waitForSleeper(dueIn: .seconds(7))
             clock.advance(by: .seconds(1))
             let refreshed = try await waiting.value
             let second = try qrStep(refreshed)
