@@ -73,10 +73,10 @@ public final class BridgesService: Sendable {
         removals.forget(olderThan: .seconds(600))
     }
 
-    /// Learns what every bridge shows now, so later events announce only what changes.
-    public func seedEvents() async {
+    /// Learns what the chosen bridges show now, so later events announce only what changes.
+    public func seedEvents(where chosen: (any BridgeConnector) -> Bool) async {
         await withTaskGroup(of: Void.self) { group in
-            for connector in connectors {
+            for connector in connectors where chosen(connector) {
                 group.addTask {
                     let (view, logins) = await self.boundedSnapshot(of: connector)
                     self.feed.seed(view, logins: logins)

@@ -76,6 +76,9 @@ public func buildApplication(
             maxLivePerBridge: configuration.maxSessionsPerBridge, maxLiveTotal: configuration.maxSessionsTotal),
         clock: components.clock, logger: logger)
     try await service.recoverAfterRestart()
+    // What in-process bridges show is known before the first request, so the first change
+    // announces exactly what changed; bridges behind the network are learned in the background.
+    await service.seedEvents(where: { !$0.changesOnItsOwn })
 
     let spec = try OpenAPIDocument.yaml()
     let routes = try RouteTable(spec: spec)
@@ -135,7 +138,7 @@ struct MaintenanceService: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await service.seedEvents()
+            await service.seedEvents(where: \.changesOnItsOwn)
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await service.runMaintenance() }
                 group.addTask { await service.runEventRefresh(every: eventRefresh) }

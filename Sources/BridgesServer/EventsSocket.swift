@@ -7,6 +7,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOWebSocket
+import Synchronization
 
 /// `/v1/ws`: the live feed of every change the `/v1/bridges` resource shows, with Beeper
 /// Desktop's control messages (`ready`, `subscriptions.set`, `subscriptions.updated`, `error`).
@@ -105,13 +106,32 @@ final class EventsConnection: Sendable {
             } catch is Overflowed {
                 group.cancelAll()
                 logger.notice("closing an events subscriber that fell behind", metadata: ["buffer": "\(bufferSize)"])
-                try? await outbound.close(
-                    .policyViolation, reason: "Too slow: more than \(bufferSize) events behind. Resubscribe and re-read state.")
+                await closeFallenBehind()
             }
         }
     }
 
     private struct Overflowed: Error {}
+
+    /// Sends the close frame, but does not wait long for it: a subscriber that stopped reading
+    /// may never take it, and then returning drops the connection instead.
+    private func closeFallenBehind() async {
+        let outbound = self.outbound
+        let reason = "Too slow: more than \(bufferSize) events behind. Resubscribe and re-read state."
+        let sent = Task { try? await outbound.close(.policyViolation, reason: reason) }
+        let clock = service.clock
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = Once(continuation)
+            Task {
+                await sent.value
+                once.resume()
+            }
+            Task {
+                try? await clock.sleep(for: .seconds(2))
+                once.resume()
+            }
+        }
+    }
 
     private func forward(_ subscription: EventSubscription) async throws {
         for await event in subscription where filter.selects(event) {
@@ -191,5 +211,18 @@ private final class MessageReader: @unchecked Sendable {
 
     func next() async throws -> WebSocketMessage? {
         try await iterator.next()
+    }
+}
+
+/// Resumes a continuation the first time only; the racers after it find nothing to do.
+private final class Once: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Void, Never>?>
+
+    init(_ continuation: CheckedContinuation<Void, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume() {
+        continuation.withLock { $0.take() }?.resume()
     }
 }
