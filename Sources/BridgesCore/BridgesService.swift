@@ -221,9 +221,14 @@ public final class BridgesService: Sendable {
             supportsMultipleAccounts: false)
         let view = BridgeView(
             descriptor: descriptor, status: .temporarilyUnavailable,
-            statusText: "The bridge did not answer within \(timeout.components.seconds) seconds.", accounts: [],
+            statusText: "The bridge did not answer within \(Self.seconds(timeout)).", accounts: [],
             activeAccountCount: 0)
         return (view, nil)
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        let seconds = duration.components.seconds
+        return "\(seconds) second\(seconds == 1 ? "" : "s")"
     }
 
     private func view(of connector: any BridgeConnector) async -> BridgeView {

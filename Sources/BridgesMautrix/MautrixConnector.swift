@@ -64,6 +64,10 @@ public final class MautrixConnector: BridgeConnector {
 
     public var bridgeID: String { configuration.id }
 
+    /// A bridge's logins change without Bridges (a network drops an account, credentials
+    /// expire), so the service looks again while anyone listens for events.
+    public var changesOnItsOwn: Bool { true }
+
     public func shutdown() async {
         await client.shutdown()
     }

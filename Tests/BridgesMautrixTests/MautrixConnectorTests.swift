@@ -17,7 +17,8 @@ struct MautrixHarness {
 
     static func run(
         _ generation: FakeProvisioningServer.Generation, secret: String? = nil, readTimeout: Duration = .seconds(5),
-        displayWait: Duration = .seconds(5), _ body: @Sendable (MautrixHarness) async throws -> Void
+        displayWait: Duration = .seconds(5), serviceClock: AnyClock = .continuous,
+        _ body: @Sendable (MautrixHarness) async throws -> Void
     ) async throws {
         let fake = FakeProvisioningServer(generation: generation)
         let url = try await fake.start()
@@ -29,7 +30,8 @@ struct MautrixHarness {
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: AnyClock(clock))
         let service = BridgesService(
             connectors: [connector], store: try SQLiteStore.inMemory(), policy: SessionPolicy(displayWait: displayWait),
-            listingTimeout: .seconds(1), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+            listingTimeout: .seconds(1), clock: serviceClock,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let harness = MautrixHarness(fake: fake, service: service, connector: connector, clock: clock)
         do {
             try await body(harness)
@@ -258,6 +260,50 @@ struct MautrixHarness {
         }
     }
 
+    @Test func whatABridgeChangesOnItsOwnIsAnnouncedWhileSomeoneListens() async throws {
+        let serviceClock = ManualClock()
+        try await MautrixHarness.run(.new, serviceClock: AnyClock(serviceClock)) { h in
+            let first = try await h.start()
+            _ = try await h.submit(first, ["username": "dropped", "password": "pw"])
+            await h.service.seedEvents(where: { _ in true })
+            let refresh = Task { await h.service.runEventRefresh(every: .seconds(30)) }
+            defer { refresh.cancel() }
+
+            // Nobody listens: the refresh does not ask the bridge.
+            await serviceClock.waitForSleeper(dueIn: .seconds(30))
+            let asked = h.fake.requests.count
+            h.expireWhoami()
+            serviceClock.advance(by: .seconds(30))
+            await serviceClock.waitForSleeper(dueIn: .seconds(30))
+            #expect(h.fake.requests.count == asked)
+
+            let events = h.service.events.subscribe(capacity: 16)
+            defer { events.cancel() }
+            h.fake.setState(loginID: "dropped", stateEvent: "BAD_CREDENTIALS", message: "Password changed")
+            h.expireWhoami()
+            serviceClock.advance(by: .seconds(30))
+            var kinds: [String] = []
+            for await event in events {
+                switch event {
+                case .loginUpserted(_, let login):
+                    kinds.append("login.upserted")
+                    #expect(login.status == .needsLogin)
+                case .accountUpdated(let view):
+                    kinds.append("account.updated")
+                    #expect(view.account.status == .reconnectRequired)
+                    #expect(view.account.statusText == "Password changed")
+                case .bridgeUpdated(let view):
+                    kinds.append("bridge.updated")
+                    #expect(view.activeAccountCount == 0)
+                case .loginDeleted, .loginSessionUpdated:
+                    kinds.append("unexpected")
+                }
+                if kinds.count == 3 { break }
+            }
+            #expect(kinds == ["login.upserted", "account.updated", "bridge.updated"])
+        }
+    }
+
     @Test func reconnectAndRemove() async throws {
         try await MautrixHarness.run(.new) { h in
             let first = try await h.start()
@@ -366,13 +412,23 @@ struct MautrixHarness {
     }
 
     @Test func aBridgeThatNeverAnswersDoesNotHoldUpTheList() async throws {
-        try await MautrixHarness.run(.new, readTimeout: .seconds(6)) { h in
+        // The listing's bound runs on a manual clock: the list answers when that second passes,
+        // long before the connector's read timeout, however slow the machine.
+        let listingClock = ManualClock()
+        try await MautrixHarness.run(.new, readTimeout: .seconds(60), serviceClock: AnyClock(listingClock)) { h in
             h.fake.setFault(.hang)
-            let clock = ContinuousClock()
-            let started = clock.now
-            let bridges = await h.service.bridges()
-            #expect(clock.now - started < .seconds(5))
+            let listing = Task { await h.service.bridges() }
+            await listingClock.waitForSleeper(dueIn: .seconds(1))
+            listingClock.advance(by: .seconds(1))
+            let bridges = await listing.value
             #expect(bridges.first?.status == .temporarilyUnavailable)
+            #expect(bridges.first?.statusText?.contains("did not answer within 1 second.") == true)
+        }
+    }
+
+    @Test func aBridgeThatNeverAnswersFailsWithTheReadTimeout() async throws {
+        try await MautrixHarness.run(.new, readTimeout: .seconds(1)) { h in
+            h.fake.setFault(.hang)
             let error = await #expect(throws: BridgesError.self) { try await h.service.loginFlows(bridgeID: "sh-dummy") }
             #expect(error?.kind == .upstream)
             #expect(error?.message.contains("did not answer in time") == true)
