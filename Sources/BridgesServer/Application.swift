@@ -119,7 +119,8 @@ public func buildApplication(
     return Application(
         router: router,
         // Events can be larger than the library's 16 KiB default frame (a bridge with many accounts).
-        server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: .init(ws: .init(maxFrameSize: 1 << 20))),
+        server: GuardedUpgradeChannel.builder(
+            webSocketRouter: webSocketRouter, configuration: .init(maxFrameSize: 1 << 20)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Bridges"),
         services: [MaintenanceService(service: service, eventRefresh: configuration.eventRefresh)],
         onServerRunning: { channel in

@@ -24,10 +24,11 @@ import Testing
             #expect(step.connection == login)
             #expect(step.login == login)
 
+            // Raw requests: the generated client's alias methods are deprecated, as they should be.
             let logins = try await server.client.listLogins(path: .init(bridgeID: "demo-password")).ok.body.json
-            let connections = try await server.client.listConnections(path: .init(bridgeID: "demo-password")).ok.body.json
+            let connections = try await server.decoded(Schemas.LoginListResponse.self, .GET, "/v1/bridges/demo-password/connections")
             #expect(connections == logins)
-            let one = try await server.client.getConnection(path: .init(bridgeID: "demo-password", loginID: "era")).ok.body.json
+            let one = try await server.decoded(Schemas.BridgeLogin.self, .GET, "/v1/bridges/demo-password/connections/era")
             #expect(one == login)
 
             let missing = try await server.rawJSON(.GET, "/v1/bridges/demo-password/connections/nobody")
@@ -37,9 +38,9 @@ import Testing
                 .POST, "/v1/bridges/demo-password/connections/era/remove", body: #"{"scope":"everywhere"}"#)
             #expect(badScope.status == 422)
 
-            let removed = try await server.client.removeConnection(
-                path: .init(bridgeID: "demo-password", loginID: "era"), body: .json(.init(scope: .allDevices))
-            ).ok.body.json
+            let removed = try await server.decoded(
+                Schemas.LoginRemoveResponse.self, .POST, "/v1/bridges/demo-password/connections/era/remove",
+                body: #"{"scope":"all-devices"}"#)
             #expect(removed.affectedAccountIDs == ["demo-password_era"])
             let gone = try await server.rawJSON(.GET, "/v1/bridges/demo-password/logins/era")
             #expect(gone.status == 404)
@@ -82,5 +83,14 @@ import Testing
             #expect(answer.headers["x-should-retry"].first == "true")
             #expect(answer.headers["retry-after"].first.flatMap(Int.init).map { $0 >= 1 } == true)
         }
+    }
+}
+
+extension TestServer {
+    /// A raw request whose 200 answer is decoded as a generated type.
+    func decoded<Body: Decodable>(_ type: Body.Type, _ method: HTTPMethod, _ path: String, body: String? = nil) async throws -> Body {
+        let response = try await raw(method, path, body: body)
+        #expect(response.status == 200, "\(method) \(path): \(response.body)")
+        return try JSONDecoder().decode(Body.self, from: Data(response.body.utf8))
     }
 }
