@@ -30,11 +30,16 @@ public protocol BridgeConnector: Sendable {
     /// Whether the bridge's logins change without a request through Bridges (a network drops
     /// an account, credentials expire), so the service must look again while anyone listens.
     var changesOnItsOwn: Bool { get }
+
+    /// Whether the connector answers from memory, never waiting on a network: listings then
+    /// need no deadline (and no timer task per request) for it.
+    var answersAtOnce: Bool { get }
 }
 
 extension BridgeConnector {
     public func shutdown() async {}
     public var changesOnItsOwn: Bool { false }
+    public var answersAtOnce: Bool { false }
 }
 
 public struct LoginStart: Sendable {

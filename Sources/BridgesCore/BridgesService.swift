@@ -212,6 +212,7 @@ public final class BridgesService: Sendable {
     /// A bridge's view and the logins it was made from (`nil` when they could not be read),
     /// within `listingTimeout`.
     private func boundedSnapshot(of connector: any BridgeConnector) async -> (view: BridgeView, logins: [Login]?) {
+        if connector.answersAtOnce { return await snapshot(of: connector) }
         let timeout = listingTimeout
         if let snapshot = await firstOf(timeout: timeout, clock: clock, { await self.snapshot(of: connector) }) {
             return snapshot

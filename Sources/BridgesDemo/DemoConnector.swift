@@ -22,6 +22,9 @@ final class DemoConnector: ReconnectSimulating {
 
     var bridgeID: String { network.descriptor.id }
 
+    /// Its logins live in memory (``DemoLogins``), so listings need no deadline for it.
+    var answersAtOnce: Bool { true }
+
     func describe() async -> BridgeDescriptor { network.descriptor }
 
     func loginFlows() async throws -> [LoginFlow] { network.flows }

@@ -30,7 +30,7 @@ struct APIHandler: APIProtocol {
     }
 
     func listAccounts(_ input: Operations.ListAccounts.Input) async throws -> Operations.ListAccounts.Output {
-        .ok(.init(body: .json(await service.accounts().map(Wire.account))))
+        .ok(.init(body: .json(Wire.accountList(await service.bridges()))))
     }
 
     func getAccount(_ input: Operations.GetAccount.Input) async throws -> Operations.GetAccount.Output {
@@ -38,7 +38,7 @@ struct APIHandler: APIProtocol {
     }
 
     func listBridges(_ input: Operations.ListBridges.Input) async throws -> Operations.ListBridges.Output {
-        .ok(.init(body: .json(.init(items: await service.bridges().map(Wire.bridge)))))
+        .ok(.init(body: .json(Wire.bridgeList(await service.bridges()))))
     }
 
     func getBridge(_ input: Operations.GetBridge.Input) async throws -> Operations.GetBridge.Output {

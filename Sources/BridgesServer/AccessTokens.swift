@@ -27,8 +27,17 @@ public struct AccessTokens: Sendable {
         hex(SHA256.hash(data: Data(secret.utf8)))
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Lowercase hex without `String(format:)`, which costs a formatter per byte on every request.
     private static func hex(_ digest: some Sequence<UInt8>) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
+        var characters: [UInt8] = []
+        characters.reserveCapacity(64)
+        for byte in digest {
+            characters.append(hexDigits[Int(byte >> 4)])
+            characters.append(hexDigits[Int(byte & 0x0f)])
+        }
+        return String(decoding: characters, as: UTF8.self)
     }
 
     /// Creates a token and returns its record and its secret, which is shown once and never again.
@@ -59,6 +68,6 @@ public struct AccessTokens: Sendable {
     public func isValid(_ presented: String) async -> Bool {
         let digest = Array(SHA256.hash(data: Data(presented.utf8)))
         if let environmentTokenHash, Self.constantTimeEqual(digest, environmentTokenHash) { return true }
-        return (try? await store.token(secretHash: Self.hex(digest))) != nil
+        return (try? await store.hasToken(secretHash: Self.hex(digest))) ?? false
     }
 }

@@ -97,9 +97,9 @@ public func buildApplication(
                 limiter: RateLimiter(requestsPerMinute: configuration.effectiveRequestsPerMinute, clock: components.clock)))
     }
     apiMiddlewares.append(EmptyBodyMiddleware())
-    let handler = APIHandler(
-        service: service, info: { ServerInfo.make(configuration: configuration, port: portBox.value) },
-        spec: spec)
+    apiMiddlewares.append(ListingCacheMiddleware(service: service))
+    let info = InfoCache(configuration: configuration)
+    let handler = APIHandler(service: service, info: { info.answer(port: portBox.value) }, spec: spec)
     // Compact JSON: pretty-printing costs time on every answer and helps no client.
     try handler.registerHandlers(
         on: router, configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),

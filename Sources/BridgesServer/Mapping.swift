@@ -12,6 +12,14 @@ enum Wire {
 
     // MARK: Bridges and accounts
 
+    static func bridgeList(_ views: [BridgeView]) -> Components.Schemas.BridgeListResponse {
+        .init(items: views.map(bridge))
+    }
+
+    static func accountList(_ views: [BridgeView]) -> [Components.Schemas.Account] {
+        views.flatMap(\.accounts).map(account)
+    }
+
     static func bridge(_ view: BridgeView) -> Components.Schemas.Bridge {
         Components.Schemas.Bridge(
             id: view.descriptor.id, accounts: view.accounts.map(account), activeAccountCount: view.activeAccountCount,

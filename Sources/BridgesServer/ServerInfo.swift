@@ -1,5 +1,6 @@
 import BridgesAPI
 import Foundation
+import Synchronization
 
 enum ServerInfo {
     /// Looked up once: both ask the system (the host name can mean a resolver call), and neither
@@ -36,5 +37,22 @@ enum ServerInfo {
             server: .init(
                 baseUrl: base, hostname: hostName, mcpEnabled: false, port: port,
                 remoteAccess: !configuration.isLoopback, status: "running"))
+    }
+}
+
+/// `/v1/info` never changes while the server runs on one port: it is made once, not per request.
+final class InfoCache: Sendable {
+    private let configuration: ServerConfiguration
+    private let made = Mutex<(port: Int, info: Components.Schemas.Info)?>(nil)
+
+    init(configuration: ServerConfiguration) {
+        self.configuration = configuration
+    }
+
+    func answer(port: Int) -> Components.Schemas.Info {
+        if let made = made.withLock({ $0 }), made.port == port { return made.info }
+        let info = ServerInfo.make(configuration: configuration, port: port)
+        made.withLock { $0 = (port, info) }
+        return info
     }
 }

@@ -5,6 +5,8 @@ import GRDB
 /// The embedded store: one SQLite file in WAL mode, written through GRDB.
 public final class SQLiteStore: Store {
     private let database: any DatabaseWriter
+    /// Set for a database in a file, which other processes may change too.
+    private let tokenCache: TokenCache?
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     public convenience init(path: String) throws {
@@ -14,16 +16,17 @@ public final class SQLiteStore: Store {
         // process loses nothing committed, a power loss may lose the last commits. That is the
         // trade README states; FULL made every session start wait for the disk.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        try self.init(writer: DatabasePool(path: path, configuration: configuration))
+        try self.init(writer: DatabasePool(path: path, configuration: configuration), tokenCache: TokenCache(files: [path, path + "-wal"]))
     }
 
     /// An in-memory database, for tests.
     public static func inMemory() throws -> SQLiteStore {
-        try SQLiteStore(writer: DatabaseQueue())
+        try SQLiteStore(writer: DatabaseQueue(), tokenCache: nil)
     }
 
-    private init(writer: any DatabaseWriter) throws {
+    private init(writer: any DatabaseWriter, tokenCache: TokenCache?) throws {
         database = writer
+        self.tokenCache = tokenCache
         try Self.migrator.migrate(writer)
     }
 
@@ -120,11 +123,20 @@ public final class SQLiteStore: Store {
 
     public func insertToken(_ token: AccessTokenRecord) async throws {
         try await database.write { db in try TokenRow(token).insert(db) }
+        tokenCache?.invalidate()
     }
 
     public func tokens() async throws -> [AccessTokenRecord] {
         try await database.read { db in
             try TokenRow.order(TokenRow.Columns.createdAt).fetchAll(db).map(\.record)
+        }
+    }
+
+    /// Whether a token with this hash is stored, answered from memory while the files are unchanged.
+    public func hasToken(secretHash: String) async throws -> Bool {
+        guard let tokenCache else { return try await token(secretHash: secretHash) != nil }
+        return try await tokenCache.contains(secretHash) {
+            try await database.read { db in Set(try String.fetchAll(db, sql: "SELECT secret_hash FROM access_token")) }
         }
     }
 
@@ -135,6 +147,7 @@ public final class SQLiteStore: Store {
     }
 
     public func deleteToken(id: String) async throws -> Bool {
-        try await database.write { db in try TokenRow.deleteOne(db, key: id) }
+        defer { tokenCache?.invalidate() }
+        return try await database.write { db in try TokenRow.deleteOne(db, key: id) }
     }
 }
