@@ -110,7 +110,7 @@ check "$r" "resident memory ${before_rss} kB before, ${after_rss} kB after (${su
 r=no seen_logins="?" seen_events="?"
 if [ "$subs_status" = 0 ] && [ -s "$WORKDIR/subscribers.json" ]; then
     read -r r seen_logins seen_events < <(python3 Tests/load/check_subscribers.py \
-        "$WORKDIR/logins.json" "$WORKDIR/subscribers.json" "$SUBSCRIBERS")
+        "$WORKDIR/logins.json" "$WORKDIR/subscribers.json" "$SUBSCRIBERS") || r=no
 else
     echo "load: the subscribers exited with $subs_status" >&2
 fi
