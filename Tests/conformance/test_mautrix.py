@@ -8,10 +8,6 @@ calls as the demo networks. `run.sh` starts both and sets:
 
 from __future__ import annotations
 
-import os
-import time
-import uuid
-
 import pytest
 
 from beeper_desktop_api import BeeperDesktop, NotFoundError
@@ -22,34 +18,16 @@ from beeper_desktop_api.types.login_session import (
     CurrentStepUserInput,
 )
 
-BASE_URL = os.environ.get("BEEPER_BASE_URL", "")
-TOKEN = os.environ.get("BEEPER_ACCESS_TOKEN", "")
-BRIDGE = os.environ.get("BRIDGES_MAUTRIX_BRIDGE", "")
-CONTROL = os.environ.get("FAKE_BRIDGE_CONTROL", "")
+from conftest import FAKE_BRIDGE_CONTROL, MAUTRIX_BRIDGE, needs_fake_bridge, unique_username, wait_for_status
 
-pytestmark = pytest.mark.skipif(
-    not (BASE_URL and TOKEN and BRIDGE and CONTROL),
-    reason="run through run.sh, which starts a fake mautrix bridge behind the server",
-)
+BRIDGE = MAUTRIX_BRIDGE
 
-
-@pytest.fixture(scope="module")
-def client() -> BeeperDesktop:
-    return BeeperDesktop(access_token=TOKEN, base_url=BASE_URL, _strict_response_validation=True)
+pytestmark = needs_fake_bridge
 
 
 def drive_fake(command: str) -> None:
-    with open(CONTROL, "w") as control:
+    with open(FAKE_BRIDGE_CONTROL, "w") as control:
         control.write(command + "\n")
-
-
-def wait_for(client: BeeperDesktop, session_id: str, status: str, seconds: float = 15):
-    deadline = time.monotonic() + seconds
-    while True:
-        session = client.bridges.login_sessions.retrieve(session_id, bridge_id=BRIDGE)
-        if session.status == status or time.monotonic() > deadline:
-            return session
-        time.sleep(0.1)
 
 
 def test_the_bridge_is_listed_from_whoami(client: BeeperDesktop):
@@ -67,7 +45,7 @@ def test_the_bridge_is_listed_from_whoami(client: BeeperDesktop):
 
 
 def test_password_login_then_remove(client: BeeperDesktop):
-    username = f"sdk-{uuid.uuid4().hex[:8]}"
+    username = unique_username("sdk")
     session = client.bridges.login_sessions.create(BRIDGE, flow_id="password")
     step = session.current_step
     assert isinstance(step, CurrentStepUserInput)
@@ -107,7 +85,7 @@ def test_a_bridge_error_fails_the_session_with_its_errcode(client: BeeperDesktop
 
 
 def test_two_factor_and_cookies(client: BeeperDesktop):
-    username = f"sdk-2fa-{uuid.uuid4().hex[:6]}"
+    username = unique_username("sdk-2fa")
     session = client.bridges.login_sessions.create(BRIDGE, flow_id="password")
     step = session.current_step
     assert isinstance(step, CurrentStepUserInput)
@@ -131,7 +109,7 @@ def test_two_factor_and_cookies(client: BeeperDesktop):
         ("username", "username", "cookie"), ("password", "password", "cookie")]
     done = client.bridges.login_sessions.steps.submit(
         cookie_step.step_id, bridge_id=BRIDGE, login_session_id=cookies.login_session_id,
-        type="cookies", fields={"username": f"cookie-{uuid.uuid4().hex[:6]}", "password": "p"}, source="api",
+        type="cookies", fields={"username": unique_username("cookie"), "password": "p"}, source="api",
     )
     assert done.status == "complete"
 
@@ -154,7 +132,7 @@ def test_qr_refreshes_and_completes_when_scanned(client: BeeperDesktop):
     assert new_step.step_id != step.step_id
 
     drive_fake("scan")
-    done = wait_for(client, session.login_session_id, "complete")
+    done = wait_for_status(client, BRIDGE, session.login_session_id, "complete", seconds=15)
     assert done.status == "complete", done
     assert done.login_id == "qr-user"
 

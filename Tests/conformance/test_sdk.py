@@ -15,7 +15,6 @@ single-account bridge), and only `test_cookies_login` on `demo-cookies`.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -42,13 +41,9 @@ from beeper_desktop_api.types.login_session import (
 )
 from beeper_desktop_api.types.shared import Error as ErrorBody
 
-BASE_URL = os.environ.get("BEEPER_BASE_URL", "")
-TOKEN = os.environ.get("BEEPER_ACCESS_TOKEN", "")
+from conftest import BASE_URL, make_client, needs_server, server_port, unique_username, wait_for_terminal
 
-pytestmark = pytest.mark.skipif(
-    not BASE_URL or not TOKEN,
-    reason="BEEPER_BASE_URL and BEEPER_ACCESS_TOKEN must point at a running Bridges server (use run.sh)",
-)
+pytestmark = needs_server
 
 PASSWORD = "demo-password"
 MESSENGER = "demo-messenger"
@@ -58,60 +53,11 @@ DEMO_BRIDGES = (PASSWORD, MESSENGER, COOKIES, WORKSPACE)
 
 GOOD_PASSWORD = "correct horse battery staple"
 TWO_FACTOR_CODE = "123456"
-TERMINAL = ("complete", "cancelled", "failed")
 
 
 # --------------------------------------------------------------------------------------------
-# Clients and helpers
+# Helpers (clients, fixtures and session polling are in conftest.py)
 # --------------------------------------------------------------------------------------------
-
-
-def make_client(**overrides: object) -> BeeperDesktop:
-    """A fresh SDK client. Note: `client.with_options()` / `copy()` would silently DROP
-    `_strict_response_validation`, so every variant is built from scratch here."""
-    options: Dict[str, object] = {
-        "access_token": TOKEN,
-        "base_url": BASE_URL,
-        "_strict_response_validation": True,
-    }
-    options.update(overrides)
-    return BeeperDesktop(**options)  # type: ignore[arg-type]
-
-
-@pytest.fixture(scope="session")
-def client():
-    c = make_client()
-    yield c
-    c.close()
-
-
-@pytest.fixture(scope="session")
-def no_retry():
-    """For calls expected to fail with 409: the SDK retries 408/409/429/5xx twice by default."""
-    c = make_client(max_retries=0)
-    yield c
-    c.close()
-
-
-@pytest.fixture(scope="session")
-def raw():
-    """Plain httpx client with the bearer token, for the few calls the SDK cannot make."""
-    with httpx.Client(base_url=BASE_URL, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as c:
-        yield c
-
-
-def server_port() -> int:
-    port = urlparse(BASE_URL).port
-    assert port is not None, BASE_URL
-    return port
-
-
-def unique_username(prefix: str = "user") -> str:
-    while True:
-        name = f"{prefix}-{uuid.uuid4().hex[:12]}"
-        # A username containing "2fa" switches demo-password to its two-step flow.
-        if prefix != "user" or "2fa" not in name:
-            return name
 
 
 def user_input_step(session: LoginSession) -> CurrentStepUserInput:
@@ -191,15 +137,6 @@ def password_login(client: BeeperDesktop, username: str) -> LoginSession:
     assert done.login_session_id == session.login_session_id
     assert_password_login_complete(done, username)
     return done
-
-
-def wait_for_terminal(client: BeeperDesktop, bridge_id: str, session_id: str, seconds: float = 20) -> LoginSession:
-    deadline = time.monotonic() + seconds
-    while True:
-        session = client.bridges.login_sessions.retrieve(session_id, bridge_id=bridge_id)
-        if session.status in TERMINAL or time.monotonic() > deadline:
-            return session
-        time.sleep(0.25)
 
 
 def assert_error_body(body: object, status: int) -> ErrorBody:
