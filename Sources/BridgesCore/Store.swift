@@ -26,6 +26,17 @@ public struct LoginSessionRecord: Sendable, Hashable, Codable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
+
+    /// The record's stored names, the same in every store.
+    public enum CodingKeys: String, CodingKey, Sendable {
+        case id, status, error
+        case bridgeID = "bridge_id"
+        case flowID = "flow_id"
+        case loginID = "login_id"
+        case accountID = "account_id"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
 }
 
 /// What must survive a restart. SQLite implements it for one instance; a PostgreSQL

@@ -4,11 +4,12 @@ import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOHTTP1
 
-/// The HTTP/1 server with WebSocket upgrades, plus what its request parsing lacks: a request
-/// whose head NIO refuses (too many or too large headers) fails the upgrade negotiation, and
-/// the library then leaves the connection open with no answer. Here such a connection gets
-/// the 400 the plain HTTP server gives, and is closed.
+/// The HTTP/1 server with WebSocket upgrades, plus what its request parsing lacks: when NIO
+/// refuses a request head (too many or too large headers) before the upgrade negotiation has
+/// seen it, the library neither answers nor closes, and the connection hangs. Here such a
+/// connection gets the 400 the plain HTTP server gives, and is closed.
 struct GuardedUpgradeChannel: ServerChildChannel {
     let inner: HTTP1WebSocketUpgradeChannel
 
@@ -24,23 +25,24 @@ struct GuardedUpgradeChannel: ServerChildChannel {
             try channel.pipeline.syncOperations.addHandler(raw, position: .first)
             return NIOLoopBound(raw, eventLoop: channel.eventLoop)
         }.flatMap { raw in
-            inner.setup(channel: channel, logger: logger).map { Value(inner: $0, raw: raw) }
+            inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+                // Last in the pipeline: parsing errors travel there, and nothing else takes them.
+                try channel.pipeline.syncOperations.addHandler(
+                    HeadErrorAnswer(raw: raw.value, answer: Self.answer), position: .last)
+                return Value(inner: value, raw: raw)
+            }
         }
     }
 
     func handle(value: Value, logger: Logger) async {
         await inner.handle(value: value.inner, logger: logger)
-        // Every path that answered closed the connection; one still open was never answered.
-        guard value.channel.isActive else { return }
-        logger.debug("answering a request whose head could not be read with 400")
-        let answer =
-            "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\nconnection: close\r\n"
-            + "content-length: \(Self.body.utf8.count)\r\n\r\n\(Self.body)"
-        let raw = value.raw
-        try? await value.channel.eventLoop.submit { raw.value.writeAndClose(answer) }.get()
     }
 
     private static let body = #"{"code":"bad_request","message":"The request head could not be read (too many or too large headers)."}"#
+
+    static let answer =
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\nconnection: close\r\n"
+        + "content-length: \(body.utf8.count)\r\nx-should-retry: false\r\n\r\n\(body)"
 
     static func builder(webSocketRouter: Router<BasicWebSocketRequestContext>, configuration: WebSocketServerConfiguration) -> HTTPServerBuilder {
         let webSocketResponder = webSocketRouter.buildResponder()
@@ -75,5 +77,26 @@ final class RawBytesWriter: ChannelDuplexHandler, RemovableChannelHandler {
         // A small answer goes to the socket at once, so closing right after it loses nothing.
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text)), promise: nil)
         context.close(promise: nil)
+    }
+}
+
+/// Answers a request head NIO could not parse with a plain 400, through the raw writer.
+final class HeadErrorAnswer: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    private let raw: RawBytesWriter
+    private let answer: String
+
+    init(raw: RawBytesWriter, answer: String) {
+        self.raw = raw
+        self.answer = answer
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard error is HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        raw.writeAndClose(answer)
     }
 }

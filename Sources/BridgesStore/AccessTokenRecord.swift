@@ -13,4 +13,10 @@ public struct AccessTokenRecord: Sendable, Hashable, Codable {
         self.secretHash = secretHash
         self.createdAt = createdAt
     }
+
+    public enum CodingKeys: String, CodingKey {
+        case id, name
+        case secretHash = "secret_hash"
+        case createdAt = "created_at"
+    }
 }

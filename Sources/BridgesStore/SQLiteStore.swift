@@ -75,27 +75,27 @@ public final class SQLiteStore: Store {
     // MARK: - Sessions
 
     public func saveSession(_ record: LoginSessionRecord) async throws {
-        try await database.write { db in try SessionRow(record).upsert(db) }
+        try await database.write { db in try record.upsert(db) }
     }
 
     public func session(id: String) async throws -> LoginSessionRecord? {
-        try await database.read { db in try SessionRow.fetchOne(db, key: id)?.record }
+        try await database.read { db in try LoginSessionRecord.fetchOne(db, key: id) }
     }
 
     public func failUnfinishedSessions(with error: SessionError, at date: Date) async throws -> Int {
         let unfinished = LoginSessionStatus.allCases.filter { !$0.isTerminal }.map(\.rawValue)
         let encoded = String(decoding: try JSONEncoder().encode(error), as: UTF8.self)
         return try await database.write { db in
-            try SessionRow.filter(unfinished.contains(SessionRow.Columns.status)).updateAll(
-                db, SessionRow.Columns.status.set(to: LoginSessionStatus.failed.rawValue),
-                SessionRow.Columns.error.set(to: encoded),
-                SessionRow.Columns.updatedAt.set(to: date.timeIntervalSince1970))
+            try LoginSessionRecord.filter(unfinished.contains(LoginSessionRecord.Columns.status)).updateAll(
+                db, LoginSessionRecord.Columns.status.set(to: LoginSessionStatus.failed.rawValue),
+                LoginSessionRecord.Columns.error.set(to: encoded),
+                LoginSessionRecord.Columns.updatedAt.set(to: date.timeIntervalSince1970))
         }
     }
 
     public func deleteSessions(updatedBefore date: Date) async throws -> Int {
         try await database.write { db in
-            try SessionRow.filter(SessionRow.Columns.updatedAt < date.timeIntervalSince1970).deleteAll(db)
+            try LoginSessionRecord.filter(LoginSessionRecord.Columns.updatedAt < date.timeIntervalSince1970).deleteAll(db)
         }
     }
 
@@ -122,13 +122,13 @@ public final class SQLiteStore: Store {
     // MARK: - Tokens
 
     public func insertToken(_ token: AccessTokenRecord) async throws {
-        try await database.write { db in try TokenRow(token).insert(db) }
+        try await database.write { db in try token.insert(db) }
         tokenCache?.invalidate()
     }
 
     public func tokens() async throws -> [AccessTokenRecord] {
         try await database.read { db in
-            try TokenRow.order(TokenRow.Columns.createdAt).fetchAll(db).map(\.record)
+            try AccessTokenRecord.order(AccessTokenRecord.Columns.createdAt).fetchAll(db)
         }
     }
 
@@ -142,12 +142,12 @@ public final class SQLiteStore: Store {
 
     public func token(secretHash: String) async throws -> AccessTokenRecord? {
         try await database.read { db in
-            try TokenRow.filter(TokenRow.Columns.secretHash == secretHash).fetchOne(db)?.record
+            try AccessTokenRecord.filter(AccessTokenRecord.Columns.secretHash == secretHash).fetchOne(db)
         }
     }
 
     public func deleteToken(id: String) async throws -> Bool {
         defer { tokenCache?.invalidate() }
-        return try await database.write { db in try TokenRow.deleteOne(db, key: id) }
+        return try await database.write { db in try AccessTokenRecord.deleteOne(db, key: id) }
     }
 }
