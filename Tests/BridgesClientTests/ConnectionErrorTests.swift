@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 import Testing
 
-@Suite struct ConnectionErrorTests {
+@Suite(.timeLimit(.minutes(2))) struct ConnectionErrorTests {
     @Test func aServerThatIsNotRunningIsARefusedConnection() async throws {
         // Listen on a fresh port and stop, so nothing is there when the client connects.
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)

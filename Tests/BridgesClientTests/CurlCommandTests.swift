@@ -1,7 +1,7 @@
 import BridgesClient
 import Testing
 
-@Suite struct CurlCommandTests {
+@Suite(.timeLimit(.minutes(2))) struct CurlCommandTests {
     /// As Chromium's developer tools write it (Network → Copy → Copy as cURL (bash)).
     static let chromium = #"""
         curl 'http://127.0.0.1:23373/demo/cookies/signed-in' \

@@ -91,7 +91,7 @@ func stepID(_ session: LoginSession) throws -> String {
     try #require(session.currentStep?.id)
 }
 
-@Suite struct SessionStateMachineTests {
+@Suite(.timeLimit(.minutes(2))) struct SessionStateMachineTests {
     @Test func inputThenComplete() async throws {
         let connector = ScriptedConnector()
         let service = makeService(connector)

@@ -10,7 +10,7 @@ import Testing
 typealias Schemas = Components.Schemas
 
 /// Every operation and every error status, over real HTTP.
-@Suite struct APITests {
+@Suite(.timeLimit(.minutes(2))) struct APITests {
     @Test func infoNeedsNoTokenAndReportsTheServer() async throws {
         try await TestServer.run { server in
             let info = try await server.client.getInfo().ok.body.json

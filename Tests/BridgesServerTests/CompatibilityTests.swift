@@ -8,7 +8,7 @@ import Testing
 
 /// What clients of every era rely on: the connections-era alias routes and keys, and
 /// `x-should-retry`, which the official SDKs follow instead of retrying every 409 and 5xx.
-@Suite struct CompatibilityTests {
+@Suite(.timeLimit(.minutes(2))) struct CompatibilityTests {
     @Test func connectionsRoutesAnswerLikeLogins() async throws {
         try await TestServer.run { server in
             let session = try await server.createSession("demo-password", flowID: "password")

@@ -9,7 +9,7 @@ import BridgesCore
 import BridgesTestSupport
 import Testing
 
-@Suite struct DisplayTests {
+@Suite(.timeLimit(.minutes(2))) struct DisplayTests {
     @Test func qrRefreshesAndCompletesWhenItsURLIsOpened() async throws {
         let clock = ManualClock()
         // A display wait of its own length, so the test can tell its timer from the others.
@@ -115,7 +115,7 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-@Suite struct PersistenceTests {
+@Suite(.timeLimit(.minutes(2))) struct PersistenceTests {
     @Test func loginsSurviveARestartAndUnfinishedSessionsFail() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bridges-restart-\(UUID().uuidString)")
         let (unfinishedID, completedID) = try await TestServer.run(dataDirectory: directory) { server in

@@ -8,7 +8,7 @@ import NIOHTTP1
 import Testing
 
 /// Malformed and hostile requests get a 4xx error body, and the server stays healthy.
-@Suite struct HostileInputTests {
+@Suite(.timeLimit(.minutes(2))) struct HostileInputTests {
     static let submitPath = "/v1/bridges/demo-password/login-sessions/SESSION/steps/STEP"
 
     @Test(arguments: [

@@ -4,7 +4,7 @@ import NIOHTTP1
 import Testing
 
 /// The listings are served from bytes made once, and must never be stale after a change.
-@Suite struct ListingCacheTests {
+@Suite(.timeLimit(.minutes(2))) struct ListingCacheTests {
     @Test func listingsFollowEveryChange() async throws {
         try await TestServer.run { server in
             func accounts() async throws -> [Schemas.Account] {

@@ -10,7 +10,7 @@ import Synchronization
 import Testing
 
 /// The Swift SDK's facade, against a real server.
-@Suite struct SDKTests {
+@Suite(.timeLimit(.minutes(2))) struct SDKTests {
     private func sdk(_ server: TestServer, maxRetries: Int = 2) throws -> BridgesClient {
         try BridgesClient(accessToken: server.token, baseURL: server.baseURL, maxRetries: maxRetries, environment: [:])
     }

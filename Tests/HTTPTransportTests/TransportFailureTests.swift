@@ -12,7 +12,7 @@ import Darwin
 
 /// Each case gets its failure from a real socket on loopback, so the classifier is checked
 /// against what AsyncHTTPClient and NIO actually throw, not against errors made up to fit it.
-@Suite struct TransportFailureTests {
+@Suite(.timeLimit(.minutes(2))) struct TransportFailureTests {
     @Test func aClosedPortIsRefusedThroughAsyncHTTPClient() async throws {
         let port = try await closedPort()
         let error = await requestError("http://127.0.0.1:\(port)/")
