@@ -114,14 +114,19 @@ public final class BridgesService: Sendable {
     // MARK: - Bridges
 
     public func bridges() async -> [BridgeView] {
+        // Bridges that answer from memory are read in place; a task each would cost more than
+        // the reading. Those behind a network are asked at once, each within its deadline.
+        var views = [BridgeView?](repeating: nil, count: connectors.count)
         await withTaskGroup(of: (Int, BridgeView).self) { group in
-            for (index, connector) in connectors.enumerated() {
+            for (index, connector) in connectors.enumerated() where !connector.answersAtOnce {
                 group.addTask { (index, await self.boundedView(of: connector)) }
             }
-            var views: [(Int, BridgeView)] = []
-            for await view in group { views.append(view) }
-            return views.sorted { $0.0 < $1.0 }.map(\.1)
+            for (index, connector) in connectors.enumerated() where connector.answersAtOnce {
+                views[index] = await view(of: connector)
+            }
+            for await (index, view) in group { views[index] = view }
         }
+        return views.compactMap { $0 }
     }
 
     public func bridge(_ id: String) async throws -> BridgeView {

@@ -89,9 +89,18 @@ public final class MautrixConnector: BridgeConnector {
         return descriptor
     }
 
+    /// From the cached `/v3/whoami`, which repeats the flows as `login_flows`: listing flows then
+    /// costs no round trip, and a change on the bridge shows within the cache's age. Bridges whose
+    /// whoami leaves them out are asked at `/v3/login/flows`.
     public func loginFlows() async throws -> [LoginFlow] {
-        let flows: Provisioning.Flows = try await call { try await client.get(["login", "flows"]) }
-        return flows.flows.map { LoginFlow(id: $0.id, name: $0.name, description: $0.description) }
+        let answer = try await call { try await whoami.value(maxAge: configuration.whoamiCacheAge) }
+        let flows: [Provisioning.Flow]
+        if let listed = answer.loginFlows {
+            flows = listed
+        } else {
+            flows = try await call { () async throws -> Provisioning.Flows in try await client.get(["login", "flows"]) }.flows
+        }
+        return flows.map { LoginFlow(id: $0.id, name: $0.name, description: $0.description) }
     }
 
     public func capabilities() async throws -> JSONValue {
