@@ -39,18 +39,9 @@ extension BridgesClient {
     ///   - loginSessionIDs: Single login sessions to follow, whatever `bridgeIDs` says.
     public func events(
         bridgeIDs: [String] = ["*"], loginSessionIDs: [String] = []
-    ) -> AsyncThrowingStream<EventMessage, any Error> {
-        let feed = eventSource.feed(bridgeIDs: bridgeIDs, loginSessionIDs: loginSessionIDs)
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    for try await item in feed { if case .event(let event) = item { continuation.yield(event) } }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
+    ) -> some AsyncSequence<EventMessage, any Error> {
+        eventSource.feed(bridgeIDs: bridgeIDs, loginSessionIDs: loginSessionIDs).compactMap { item in
+            if case .event(let event) = item { event } else { nil }
         }
     }
 

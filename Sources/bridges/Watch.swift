@@ -40,7 +40,7 @@ struct Watch: AsyncParsableCommand {
 
     /// One line a person can read: when, which bridge, what happened, and the state it is in now.
     static func describe(_ event: EventMessage) -> String {
-        let time = Terminal.dim(event.timestamp.formatted(.iso8601.time(includingFractionalSeconds: false)))
+        let time = Terminal.dim(event.header.timestamp.formatted(.iso8601.time(includingFractionalSeconds: false)))
         let what: String
         switch event {
         case .bridge_updated(let event):
@@ -55,30 +55,19 @@ struct Watch: AsyncParsableCommand {
             let step = event.data.currentStep.map { " \($0.kind)" } ?? ""
             what = "login session \(event.data.loginSessionID) \(event.data.status.rawValue)\(step)"
         }
-        return "\(time) \(Terminal.bold(event.bridgeID)) \(what)"
+        return "\(time) \(Terminal.bold(event.header.bridgeID)) \(what)"
     }
 }
 
 extension EventMessage {
-    /// The bridge the event is about.
-    var bridgeID: String {
+    /// The bridge the event is about and when its change happened, which every kind carries.
+    var header: (bridgeID: String, timestamp: Date) {
         switch self {
-        case .bridge_updated(let event): event.bridgeID
-        case .login_upserted(let event): event.bridgeID
-        case .login_deleted(let event): event.bridgeID
-        case .account_updated(let event): event.bridgeID
-        case .loginSession_updated(let event): event.bridgeID
-        }
-    }
-
-    /// When the change happened.
-    var timestamp: Date {
-        switch self {
-        case .bridge_updated(let event): event.ts
-        case .login_upserted(let event): event.ts
-        case .login_deleted(let event): event.ts
-        case .account_updated(let event): event.ts
-        case .loginSession_updated(let event): event.ts
+        case .bridge_updated(let event): (event.bridgeID, event.ts)
+        case .login_upserted(let event): (event.bridgeID, event.ts)
+        case .login_deleted(let event): (event.bridgeID, event.ts)
+        case .account_updated(let event): (event.bridgeID, event.ts)
+        case .loginSession_updated(let event): (event.bridgeID, event.ts)
         }
     }
 }
