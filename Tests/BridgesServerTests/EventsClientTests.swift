@@ -6,7 +6,7 @@ import Testing
 
 /// The SDK's `client.events` and `runLogin` over real sockets: typed events, reconnecting after
 /// a drop, and following a login through events or, without `/v1/ws`, by asking the server.
-@Suite struct EventsClientTests {
+@Suite(.timeLimit(.minutes(2))) struct EventsClientTests {
     /// A client whose reconnect waits are recorded instead of slept.
     private func sdk(_ baseURL: String, token: String, waits: Recorded<Duration>? = nil) throws -> BridgesClient {
         var client = try BridgesClient(accessToken: token, baseURL: baseURL, environment: [:])
