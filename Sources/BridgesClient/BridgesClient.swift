@@ -30,10 +30,17 @@ public struct BridgesClient: Sendable {
     /// The server this client talks to.
     public let baseURL: URL
     /// Bridges, their flows, logins and login sessions.
-    public let bridges: Bridges
+    public var bridges: Bridges { Bridges(api: api, events: eventSource) }
     /// The chat accounts connected through every bridge.
     public let accounts: Accounts
     let api: Client
+    let accessToken: String
+    let maxRetries: Int
+    /// How ``events(bridgeIDs:loginSessionIDs:)`` waits before reconnecting; tests replace it so
+    /// that nothing waits on the wall clock.
+    public var eventSleep: EventStreamSleep = { try await Task.sleep(for: $0) }
+    /// The events endpoint; tests point it elsewhere to stand in for a server without one.
+    var eventsPath = "/v1/ws"
 
     /// The default server, where Beeper Desktop and `bridges serve` listen.
     public static let defaultBaseURL = "http://localhost:23373"
@@ -62,6 +69,8 @@ public struct BridgesClient: Sendable {
             throw .invalidBaseURL(base)
         }
         self.baseURL = url
+        self.accessToken = token
+        self.maxRetries = max(0, maxRetries)
         let transport = ClassifyingTransport(
             base: AsyncHTTPClientTransport(configuration: .init(client: sdkHTTPClient, timeout: TimeAmount(timeout))))
         api = Client(
@@ -70,7 +79,6 @@ public struct BridgesClient: Sendable {
                 // Outermost first: the error body is read once the retries are spent.
                 ErrorBodyMiddleware(), RetryMiddleware(maxRetries: max(0, maxRetries)), BearerTokenMiddleware(token: token),
             ])
-        bridges = Bridges(api: api)
         accounts = Accounts(api: api)
     }
 
@@ -82,6 +90,7 @@ public struct BridgesClient: Sendable {
     /// Bridges: `client.bridges`.
     public struct Bridges: Sendable {
         let api: Client
+        let events: EventSource
         /// Each bridge's login flows.
         public var loginFlows: LoginFlows { LoginFlows(api: api) }
         /// Each bridge's logins.

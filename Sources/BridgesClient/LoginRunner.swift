@@ -19,8 +19,10 @@ extension BridgesClient.Bridges {
     ///
     /// `onStep` is called again whenever the session changes: after each submit, and each time a
     /// display changes (a refreshed QR code comes with a new `stepID`). While the bridge has not
-    /// moved on from a display, answering ``LoginStepAnswer/wait`` waits in the server without
-    /// calling `onStep` again for the same step. If the task is cancelled, the session is
+    /// moved on from a display, answering ``LoginStepAnswer/wait`` follows the session's
+    /// `login-session.updated` events on `/v1/ws` without calling `onStep` again for the same
+    /// step; against a server without `/v1/ws` (Beeper Desktop) it submits the display, which
+    /// waits in the server until the step changes. If the task is cancelled, the session is
     /// cancelled on the server before the error is rethrown.
     public func runLogin(
         bridgeID: String, flowID: String? = nil, loginID: String? = nil, accountID: String? = nil,
@@ -28,6 +30,10 @@ extension BridgesClient.Bridges {
     ) async throws -> LoginSession {
         var session = try await loginSessions.create(bridgeID: bridgeID, flowID: flowID, loginID: loginID, accountID: accountID)
         var lastShown: String?
+        // Events when the server has them (Bridges); a server without `/v1/ws` (Beeper Desktop)
+        // is asked instead, each submit of a display waiting in the server until the step changes.
+        var followsEvents = true
+        var follower: SessionFollower?
         do {
             while !session.isFinished {
                 guard let step = session.currentStep else {
@@ -53,6 +59,17 @@ extension BridgesClient.Bridges {
                         stepID, bridgeID: bridgeID, loginSessionID: session.loginSessionID, type: .cookies, fields: fields,
                         lastURL: lastURL, source: source)
                 case .wait:
+                    if followsEvents {
+                        var current = follower ?? SessionFollower(
+                            events: events, sessions: loginSessions, bridgeID: bridgeID, sessionID: session.loginSessionID)
+                        let next = try await current.next(after: session)
+                        follower = current
+                        if let next {
+                            session = next
+                            continue
+                        }
+                        followsEvents = false
+                    }
                     session = try await steps.submit(
                         stepID, bridgeID: bridgeID, loginSessionID: session.loginSessionID, type: .displayAndWait)
                 case .cancel:

@@ -20,7 +20,7 @@ struct Bridges: AsyncParsableCommand {
             """,
         subcommands: [
             ListBridges.self, ShowBridge.self, ListFlows.self, Connect.self, ListLogins.self, RemoveLogin.self,
-            ShowCapabilities.self, ListAccounts.self, Serve.self, Token.self,
+            ShowCapabilities.self, ListAccounts.self, Watch.self, Serve.self, Token.self,
         ])
 }
 

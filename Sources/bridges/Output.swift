@@ -10,6 +10,8 @@ struct OutputOptions: ParsableArguments {
 func printJSON(_ value: some Encodable, compact: Bool = false) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    // As the server writes them (an event's `ts`), not as seconds since 2001.
+    encoder.dateEncodingStrategy = .iso8601
     if !compact { encoder.outputFormatting.insert(.prettyPrinted) }
     Terminal.line(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

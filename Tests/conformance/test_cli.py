@@ -11,14 +11,16 @@ import io
 import json
 import os
 import re
+import socket
 import subprocess
+import threading
 import uuid
 
 import httpx
 import pexpect
 import pytest
 
-from conftest import BASE_URL, CLI, needs_cli, unique_username
+from conftest import BASE_URL, CLI, TOKEN, needs_cli, server_port, unique_username
 
 pytestmark = needs_cli
 
@@ -101,6 +103,121 @@ def test_qr_login_draws_the_code_and_completes_when_scanned():
     assert finish(child) == 0
     removed = run("remove", "demo-messenger", "phone-15550100", "--yes")
     assert removed.returncode == 0, removed.stderr
+
+
+class RecordingProxy:
+    """A TCP forwarder in front of the server that keeps what clients sent, so a test can count
+    the requests a command made (WebSocket frames from a client are masked, never mistaken)."""
+
+    def __init__(self) -> None:
+        self.sent = bytearray()
+        self.lock = threading.Lock()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.base_url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", server_port()))
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, target: socket.socket, record: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if record:
+                    with self.lock:
+                        self.sent += data
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, target):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def count(self, pattern: str) -> int:
+        with self.lock:
+            return len(re.findall(pattern.encode(), bytes(self.sent)))
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_qr_login_redraws_the_code_from_events_without_polling():
+    proxy = RecordingProxy()
+    try:
+        child = spawn("connect", "demo-messenger", "--flow", "qr", "--base-url", proxy.base_url)
+        child.expect(URL)
+        first = child.match.group(1)
+        # The conformance server replaces the code every 2 s; the redraw must come by itself.
+        second = first
+        while second == first:
+            child.expect(URL)
+            second = child.match.group(1)
+        httpx.get(second, timeout=10)  # "scans" the redrawn code
+        child.expect("Connected demo-messenger_")
+        assert finish(child) == 0
+        assert proxy.count(r"GET /v1/ws ") == 1
+        # No display submits that wait in the server, and at most the one read after subscribing.
+        assert proxy.count(r"POST /v1/bridges/demo-messenger/login-sessions/[^/ ]+/steps/") == 0
+        assert proxy.count(r"GET /v1/bridges/demo-messenger/login-sessions/[^/ ]+ ") <= 1
+    finally:
+        proxy.close()
+    removed = run("remove", "demo-messenger", "phone-15550100", "--yes")
+    assert removed.returncode == 0, removed.stderr
+
+
+def test_watch_json_prints_a_login_as_it_happens():
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    sessions = f"{BASE_URL}/v1/bridges/demo-password/login-sessions"
+    child = spawn("watch", "--json", "--bridge", "demo-password")
+    # The first event shows the subscription is in place; until then, each try makes a new one.
+    started = []
+    while True:
+        started.append(httpx.post(sessions, headers=headers, timeout=10).json()["loginSessionID"])
+        if child.expect([r"\{[^\r\n]*\}\r\n", pexpect.TIMEOUT], timeout=2) == 0:
+            break
+    for session_id in started:
+        httpx.delete(f"{sessions}/{session_id}", headers=headers, timeout=10)
+
+    username = unique_username("cli-watch")
+    session = httpx.post(sessions, headers=headers, timeout=10).json()
+    step = session["currentStep"]["stepID"]
+    done = httpx.post(f"{sessions}/{session['loginSessionID']}/steps/{step}", headers=headers, timeout=10,
+                      json={"type": "user_input", "fields": {"username": username, "password": "pw"}}).json()
+    assert done["status"] == "complete", done
+
+    seen = []
+    while not any(e["type"] == "login.upserted" and e["data"]["loginID"] == username for e in seen):
+        child.expect(r"(\{[^\r\n]*\})\r\n")
+        seen.append(json.loads(child.match.group(1)))
+    assert all(e["bridgeID"] == "demo-password" and e["seq"] >= 1 for e in seen)
+    mine = [e["data"]["status"] for e in seen
+            if e["type"] == "login-session.updated" and e["data"]["loginSessionID"] == session["loginSessionID"]]
+    assert mine[-1] == "complete", mine
+    child.sendintr()
+    assert finish(child) == 130
+    assert run("remove", "demo-password", username, "--yes").returncode == 0
+
+
+def test_watch_prints_a_readable_line_per_event():
+    child = spawn("watch", "--bridge", "demo-password")
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    sessions = f"{BASE_URL}/v1/bridges/demo-password/login-sessions"
+    while True:
+        session_id = httpx.post(sessions, headers=headers, timeout=10).json()["loginSessionID"]
+        httpx.delete(f"{sessions}/{session_id}", headers=headers, timeout=10)
+        if child.expect([rf"demo-password login session {session_id} cancelled", pexpect.TIMEOUT], timeout=2) == 0:
+            break
+    child.sendintr()
+    assert finish(child) == 130
 
 
 def test_ctrl_c_cancels_the_session_on_the_server():
