@@ -15,9 +15,30 @@ public protocol EventBus: Sendable {
     var subscriberCount: Int { get }
 }
 
+/// One published change, the same object for every subscriber: when it happened, and one
+/// place to keep its rendering, so that a thousand subscribers cost one encoding.
+public final class PublishedEvent: Sendable {
+    public let event: BridgeEvent
+    public let at: Date
+    private let rendering = Mutex<(any Sendable)?>(nil)
+
+    init(_ event: BridgeEvent, at: Date) {
+        self.event = event
+        self.at = at
+    }
+
+    /// The value `make` returns, made by the first caller and kept for the others.
+    public func rendered<Value: Sendable>(_ make: () throws -> Value) rethrows -> Value {
+        if let kept = rendering.withLock({ $0 as? Value }) { return kept }
+        let made = try make()
+        rendering.withLock { $0 = made }
+        return made
+    }
+}
+
 /// One subscriber's events, in the order they were published.
 public final class EventSubscription: AsyncSequence, Sendable {
-    public typealias Element = BridgeEvent
+    public typealias Element = PublishedEvent
 
     /// Why a subscription's events ended.
     public enum End: Sendable, Equatable {
@@ -31,11 +52,11 @@ public final class EventSubscription: AsyncSequence, Sendable {
         var waiters: [UUID: CheckedContinuation<End, Never>] = [:]
     }
 
-    private let stream: AsyncStream<BridgeEvent>
+    private let stream: AsyncStream<PublishedEvent>
     private let ending = Mutex(Ending())
     private let onCancel: @Sendable () -> Void
 
-    init(stream: AsyncStream<BridgeEvent>, onCancel: @escaping @Sendable () -> Void) {
+    init(stream: AsyncStream<PublishedEvent>, onCancel: @escaping @Sendable () -> Void) {
         self.stream = stream
         self.onCancel = onCancel
     }
@@ -78,22 +99,23 @@ public final class EventSubscription: AsyncSequence, Sendable {
         onCancel()
     }
 
-    public func makeAsyncIterator() -> AsyncStream<BridgeEvent>.Iterator {
+    public func makeAsyncIterator() -> AsyncStream<PublishedEvent>.Iterator {
         stream.makeAsyncIterator()
     }
 }
 
 /// The in-process bus: each subscriber has a bounded buffer of its own.
 public final class LocalEventBus: EventBus {
-    private let subscribers = Mutex<[UUID: (subscription: EventSubscription, continuation: AsyncStream<BridgeEvent>.Continuation)]>([:])
+    private let subscribers = Mutex<[UUID: (subscription: EventSubscription, continuation: AsyncStream<PublishedEvent>.Continuation)]>([:])
 
     public init() {}
 
     public var subscriberCount: Int { subscribers.withLock { $0.count } }
 
     public func publish(_ event: BridgeEvent) {
+        let event = PublishedEvent(event, at: Date())
         let overflowed = subscribers.withLock { subscribers in
-            var overflowed: [(subscription: EventSubscription, continuation: AsyncStream<BridgeEvent>.Continuation)] = []
+            var overflowed: [(subscription: EventSubscription, continuation: AsyncStream<PublishedEvent>.Continuation)] = []
             for (id, subscriber) in subscribers {
                 if case .dropped = subscriber.continuation.yield(event) {
                     overflowed.append(subscriber)
@@ -111,7 +133,7 @@ public final class LocalEventBus: EventBus {
 
     public func subscribe(capacity: Int) -> EventSubscription {
         let id = UUID()
-        let (stream, continuation) = AsyncStream<BridgeEvent>.makeStream(bufferingPolicy: .bufferingOldest(capacity))
+        let (stream, continuation) = AsyncStream<PublishedEvent>.makeStream(bufferingPolicy: .bufferingOldest(capacity))
         let subscription = EventSubscription(stream: stream) { [weak self] in
             self?.subscribers.withLock { $0.removeValue(forKey: id) }?.continuation.finish()
         }

@@ -13,7 +13,29 @@ enum EventEncoding {
         return encoder
     }()
 
-    static func message(for event: BridgeEvent, seq: Int, at date: Date = Date()) throws -> String {
+    /// The message for one connection: the event is encoded once for all of them, and only
+    /// its `seq` differs.
+    static func message(for published: PublishedEvent, seq: Int) throws -> String {
+        let parts = try published.rendered { () throws -> RenderedEvent in
+            let text = try message(for: published.event, seq: 0, at: published.at)
+            // Keys are sorted, so the top-level `seq` follows `data` and is the last one.
+            guard let marker = text.range(of: #","seq":0,"ts":""#, options: .backwards) else {
+                return RenderedEvent(beforeSeq: text, afterSeq: nil)
+            }
+            return RenderedEvent(
+                beforeSeq: String(text[..<marker.lowerBound]) + #","seq":"#,
+                afterSeq: #","ts":""# + String(text[marker.upperBound...]))
+        }
+        guard let afterSeq = parts.afterSeq else { return try message(for: published.event, seq: seq, at: published.at) }
+        return parts.beforeSeq + String(seq) + afterSeq
+    }
+
+    private struct RenderedEvent: Sendable {
+        var beforeSeq: String
+        var afterSeq: String?
+    }
+
+    static func message(for event: BridgeEvent, seq: Int, at date: Date) throws -> String {
         let bridgeID = event.bridgeID
         let message: Components.Schemas.EventMessage
         switch event {

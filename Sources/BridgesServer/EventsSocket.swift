@@ -134,8 +134,8 @@ final class EventsConnection: Sendable {
     }
 
     private func forward(_ subscription: EventSubscription) async throws {
-        for await event in subscription where filter.selects(event) {
-            try await outbound.write(.text(try EventEncoding.message(for: event, seq: sequence.next())))
+        for await published in subscription where filter.selects(published.event) {
+            try await outbound.write(.text(try EventEncoding.message(for: published, seq: sequence.next())))
         }
     }
 

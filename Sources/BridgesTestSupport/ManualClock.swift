@@ -65,10 +65,12 @@ public final class ManualClock: Clock, Sendable {
         for sleeper in due { sleeper.continuation.resume() }
     }
 
-    /// Waits (yielding, not sleeping) until at least `count` tasks sleep on this clock, so a test
-    /// advances time only once the code under test is actually waiting.
+    /// Waits until at least `count` tasks sleep on this clock, so a test advances time only once
+    /// the code under test is actually waiting. It polls on the real clock rather than spinning
+    /// with `Task.yield()`: a yielding loop can keep lower-priority work, such as the server under
+    /// test, from ever running.
     public func waitForSleepers(_ count: Int = 1) async {
-        while sleeperCount < count { await Task.yield() }
+        while sleeperCount < count { try? await Task.sleep(for: .milliseconds(1)) }
     }
 
     /// Waits until a task sleeps until exactly `duration` from now: one particular timer, told
@@ -78,7 +80,7 @@ public final class ManualClock: Clock, Sendable {
             let deadline = state.now.advanced(by: duration)
             return state.sleepers.values.contains { $0.deadline == deadline }
         }) {
-            await Task.yield()
+            try? await Task.sleep(for: .milliseconds(1))
         }
     }
 }

@@ -123,13 +123,13 @@ public final class FakeProvisioningServer: Sendable {
     /// since the start, answered or not, so a test acts once its client is actually waiting
     /// rather than after a guessed delay.
     public func waitForLongPolls(_ count: Int) async {
-        while state.withLock({ $0.machine.longPollsParked }) < count { await Task.yield() }
+        while state.withLock({ $0.machine.longPollsParked }) < count { try? await Task.sleep(for: .milliseconds(1)) }
     }
 
     /// Waits (yielding) until no long-poll is parked: their clients have gone and the fake has
     /// noticed, or they have been answered.
     public func waitUntilNoLongPollIsPending() async {
-        while state.withLock({ $0.machine.longPollsPending }) > 0 { await Task.yield() }
+        while state.withLock({ $0.machine.longPollsPending }) > 0 { try? await Task.sleep(for: .milliseconds(1)) }
     }
 
     // MARK: Control

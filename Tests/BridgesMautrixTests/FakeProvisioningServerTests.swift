@@ -66,7 +66,7 @@ import Testing
         /// Waits (yielding) until the fake has received `count` requests whose line starts with
         /// `prefix`.
         func waitForRequests(_ prefix: String, count: Int) async {
-            while fake.requests.filter({ $0.hasPrefix(prefix) }).count < count { await Task.yield() }
+            while fake.requests.filter({ $0.hasPrefix(prefix) }).count < count { try? await Task.sleep(for: .milliseconds(1)) }
         }
     }
 

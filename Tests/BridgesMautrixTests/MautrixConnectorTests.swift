@@ -64,7 +64,7 @@ struct MautrixHarness {
     func eventually(_ session: LoginSession, _ condition: (LoginSession) -> Bool) async throws -> LoginSession {
         var latest = try await current(session)
         while !condition(latest) {
-            await Task.yield()
+            try? await Task.sleep(for: .milliseconds(1))
             latest = try await current(session)
         }
         return latest
@@ -283,8 +283,8 @@ struct MautrixHarness {
             h.expireWhoami()
             serviceClock.advance(by: .seconds(30))
             var kinds: [String] = []
-            for await event in events {
-                switch event {
+            for await published in events {
+                switch published.event {
                 case .loginUpserted(_, let login):
                     kinds.append("login.upserted")
                     #expect(login.status == .needsLogin)
