@@ -5,6 +5,13 @@
 local token = os.getenv("BRIDGES_LOAD_TOKEN")
 -- Each run names its users apart from the runs before it.
 local run = os.getenv("BRIDGES_LOAD_RUN") or "0"
+-- A pause before each request, in milliseconds: the run with 200 subscribers paces itself so
+-- that one Python process can read every event the logins cause.
+local pause = tonumber(os.getenv("BRIDGES_LOAD_DELAY_MS") or "0")
+
+function delay()
+  return pause
+end
 local counter = 0
 local threads = {}
 

@@ -5,7 +5,8 @@
 Connects `--count` sockets (Authorization header), subscribes each to `bridgeIDs: ["*"]`, then
 prints `subscribed N` on stdout: the load run starts wrk only after that line. It reads events
 until its stdin ends (the load run closes it once wrk has stopped and the server has settled) or
-SIGTERM, then writes RESULT_FILE: for each subscriber, the login IDs (with `--prefix`) it saw in a
+SIGTERM, or, once the load run writes on its stdin how many logins completed, until every
+socket has seen them all (bounded), then writes RESULT_FILE: for each subscriber, the login IDs (with `--prefix`) it saw in a
 `login-session.updated` with status `complete` and in a `login.upserted`, each as a list (so a
 duplicate shows), plus every `error` message and every socket that closed early. Exits non-zero
 if a socket could not connect or subscribe within its bound.
@@ -23,6 +24,7 @@ from typing import Any, Dict, List
 from websockets.asyncio.client import ClientConnection, connect
 
 CONNECT_SECONDS = 30.0
+DRAIN_SECONDS = 120.0
 
 
 class Subscriber:
@@ -109,9 +111,34 @@ async def main() -> int:
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    expected: List[int] = []
+
+    def on_stdin() -> None:
+        # A number: how many logins to wait for (drain what is still on its way, then stop);
+        # the end of the input: stop now.
+        line = sys.stdin.readline()
+        if not line:
+            stop.set()
+        elif line.strip().isdigit():
+            expected.append(int(line.strip()))
+
     loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not sys.stdin.readline() else None)
-    await stop.wait()
+    loop.add_reader(sys.stdin.fileno(), on_stdin)
+
+    def drained() -> bool:
+        if not expected:
+            return False
+        return all(
+            s.closed is not None or (len(set(s.completed)) >= expected[0] and len(set(s.upserted)) >= expected[0])
+            for s in subscribers)
+
+    # The server sends faster than 200 sockets in one Python process read; what was sent is
+    # still owed to them when wrk stops. Bounded: at most DRAIN_SECONDS after the count arrives.
+    waited = 0.0
+    while not stop.is_set() and not drained() and (not expected or waited < DRAIN_SECONDS):
+        await asyncio.sleep(0.1)
+        if expected:
+            waited += 0.1
 
     stopping.set()
     await asyncio.wait_for(asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True), 30)
