@@ -61,9 +61,6 @@ public final class EventSubscription: AsyncSequence, Sendable {
         self.onCancel = onCancel
     }
 
-    /// Set once the events ended; `nil` while they flow.
-    public var end: End? { ending.withLock { $0.end } }
-
     /// Returns once the events end, with why; a waiting task that is cancelled gets `.cancelled`.
     /// A subscriber stuck writing can learn here that it fell behind.
     public func waitForEnd() async -> End {

@@ -15,7 +15,6 @@ struct GuardedUpgradeChannel: ServerChildChannel {
 
     struct Value: ServerChildChannelValue {
         let inner: HTTP1WebSocketUpgradeChannel.Value
-        let raw: NIOLoopBound<RawBytesWriter>
         var channel: any Channel { inner.channel }
     }
 
@@ -29,7 +28,7 @@ struct GuardedUpgradeChannel: ServerChildChannel {
                 // Last in the pipeline: parsing errors travel there, and nothing else takes them.
                 try channel.pipeline.syncOperations.addHandler(
                     HeadErrorAnswer(raw: raw.value, answer: Self.answer), position: .last)
-                return Value(inner: value, raw: raw)
+                return Value(inner: value)
             }
         }
     }
