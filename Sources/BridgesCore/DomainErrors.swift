@@ -154,3 +154,13 @@ extension SessionError {
         SessionError(code: "login_failed", message: "The bridge failed this login: \(error)")
     }
 }
+
+// MARK: Users and sign-in
+
+extension BridgesError {
+    public static var signInNotConfigured: BridgesError {
+        BridgesError(
+            .notFound, code: "signin_not_configured",
+            message: "This server does not offer Matrix sign-in; ask its operator for an access token (bridges token create).")
+    }
+}
