@@ -2,24 +2,31 @@
 /// flows, capabilities and logins, removes logins and runs login processes; the core owns
 /// everything around that (sessions, their state machine, retries, expiry, persistence).
 ///
+/// Every call names the user it acts for: a bridge keeps each user's logins apart, and may
+/// describe itself differently to each (a user its permissions refuse sees it disabled).
+///
 /// Connectors report failures as ``BridgesError`` (`.upstream` when the bridge behind them failed
 /// or is unreachable) and end a login with ``LoginFailed``.
 public protocol BridgeConnector: Sendable {
     var bridgeID: String { get }
 
-    /// What the bridge is, and whether it can take logins right now.
-    func describe() async -> BridgeDescriptor
+    /// Whether the user may see this bridge at all; a bridge set up for one user serves only them.
+    func serves(_ user: UserID) -> Bool
 
-    func loginFlows() async throws -> [LoginFlow]
+    /// What the bridge is, and whether it can take logins from this user right now.
+    func describe(for user: UserID) async -> BridgeDescriptor
+
+    func loginFlows(for user: UserID) async throws -> [LoginFlow]
 
     /// mautrix bridgev2 provisioning capabilities, snake_case keys, passed to clients as they are.
-    func capabilities() async throws -> JSONValue
+    func capabilities(for user: UserID) async throws -> JSONValue
 
-    /// Every login on the bridge, with its accounts and their state.
-    func logins() async throws -> [Login]
+    /// The user's logins on the bridge, with their accounts and their state.
+    func logins(for user: UserID) async throws -> [Login]
 
-    /// Removes a login. Returns the login as it was, or `nil` when the bridge has no such login.
-    func removeLogin(_ loginID: String, scope: RemoveScope) async throws -> Login?
+    /// Removes one of the user's logins. Returns the login as it was, or `nil` when the user
+    /// has no such login.
+    func removeLogin(_ loginID: String, scope: RemoveScope, for user: UserID) async throws -> Login?
 
     /// Starts a login process and returns it with its first step.
     func startLogin(_ request: LoginStart) async throws -> StartedLogin
@@ -38,18 +45,22 @@ public protocol BridgeConnector: Sendable {
 
 extension BridgeConnector {
     public func shutdown() async {}
+    public func serves(_ user: UserID) -> Bool { true }
     public var changesOnItsOwn: Bool { false }
     public var answersAtOnce: Bool { false }
 }
 
 public struct LoginStart: Sendable {
+    /// Who logs in: the login will be theirs.
+    public var user: UserID
     public var flowID: String
     /// The login to re-authenticate, for a reconnect; `nil` adds a new login.
     public var reconnectLoginID: String?
     /// The core's session ID, for connectors that show it (demo pages) or log it.
     public var sessionID: String
 
-    public init(flowID: String, reconnectLoginID: String?, sessionID: String) {
+    public init(user: UserID, flowID: String, reconnectLoginID: String?, sessionID: String) {
+        self.user = user
         self.flowID = flowID
         self.reconnectLoginID = reconnectLoginID
         self.sessionID = sessionID
@@ -84,6 +95,6 @@ public protocol LoginProcess: Sendable {
 /// account's credentials stopped working, so reconnect flows can be tried (the demo networks).
 public protocol ReconnectSimulating: BridgeConnector {
     /// Marks the account's login as needing a new sign-in; returns the changed login, or `nil`
-    /// when the account is not on this bridge.
-    func requireReconnect(accountID: String) async throws -> Login?
+    /// when the user has no such account on this bridge.
+    func requireReconnect(accountID: String, for user: UserID) async throws -> Login?
 }

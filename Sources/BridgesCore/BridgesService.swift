@@ -73,37 +73,56 @@ public final class BridgesService: Sendable {
         removals.forget(olderThan: .seconds(600))
     }
 
-    /// Learns what the chosen bridges show now, so later events announce only what changes.
-    public func seedEvents(where chosen: (any BridgeConnector) -> Bool) async {
+    /// The user's events from now on. What the user's bridges show now is learned first, so
+    /// later events announce only what changes.
+    public func subscribe(for user: UserID, capacity: Int) async -> EventSubscription {
+        // Subscribed before learning: a change in between is announced (perhaps twice), never lost.
+        let subscription = events.subscribe(for: user, capacity: capacity)
+        guard !feed.knows(user) else { return subscription }
         await withTaskGroup(of: Void.self) { group in
-            for connector in connectors where chosen(connector) {
+            for connector in connectors(servingAll: user) {
                 group.addTask {
-                    let (view, logins) = await self.boundedSnapshot(of: connector)
-                    self.feed.seed(view, logins: logins)
+                    let (view, logins) = await self.boundedSnapshot(of: connector, for: user)
+                    self.feed.seed(view, logins: logins, for: user)
                 }
             }
         }
+        return subscription
     }
 
-    /// Looks again, every `interval` while anyone subscribes, at the bridges whose logins change
-    /// on their own, and announces what changed. Runs until cancelled.
+    /// Looks again, every `interval`, at the bridges whose logins change on their own, for each
+    /// user who subscribes, and announces what changed. Runs until cancelled.
     public func runEventRefresh(every interval: Duration) async {
         while !Task.isCancelled {
             try? await clock.sleep(for: interval)
-            guard events.subscriberCount > 0 else { continue }
             await withTaskGroup(of: Void.self) { group in
-                for connector in connectors where connector.changesOnItsOwn {
-                    group.addTask { await self.announceChanges(on: connector) }
+                for user in events.subscribedUsers {
+                    for connector in connectors(servingAll: user) where connector.changesOnItsOwn {
+                        group.addTask { await self.announceChanges(on: connector, for: user) }
+                    }
                 }
             }
         }
     }
 
-    /// Publishes what changed on a bridge since subscribers were last told.
-    func announceChanges(on connector: any BridgeConnector) async {
-        let (view, logins) = await boundedSnapshot(of: connector)
-        feed.update(view, logins: logins)
+    /// Publishes what changed on a bridge for a user since they were last told; nothing when
+    /// nobody of theirs listens.
+    func announceChanges(on connector: any BridgeConnector, for user: UserID) async {
+        guard events.hasSubscribers(user) else {
+            feed.forget(user)
+            return
+        }
+        let (view, logins) = await boundedSnapshot(of: connector, for: user)
+        feed.update(view, logins: logins, for: user)
     }
+
+    /// Ends the user's unfinished sessions in this process, after the user was removed.
+    public func endSessions(of user: UserID) async {
+        for session in sessions.sessions(of: user) { await session.fail(because: .userRemoved()) }
+    }
+
+    /// The users with login sessions in this process.
+    public var usersWithSessions: Set<UserID> { sessions.owners }
 
     /// Stops background work and lets every connector release what it holds.
     public func shutdown() async {
@@ -113,76 +132,81 @@ public final class BridgesService: Sendable {
 
     // MARK: - Bridges
 
-    public func bridges() async -> [BridgeView] {
+    public func bridges(for user: UserID) async -> [BridgeView] {
         // Bridges that answer from memory are read in place; a task each would cost more than
         // the reading. Those behind a network are asked at once, each within its deadline.
-        var views = [BridgeView?](repeating: nil, count: connectors.count)
+        let visible = connectors(servingAll: user)
+        var views = [BridgeView?](repeating: nil, count: visible.count)
         await withTaskGroup(of: (Int, BridgeView).self) { group in
-            for (index, connector) in connectors.enumerated() where !connector.answersAtOnce {
-                group.addTask { (index, await self.boundedView(of: connector)) }
+            for (index, connector) in visible.enumerated() where !connector.answersAtOnce {
+                group.addTask { (index, await self.boundedSnapshot(of: connector, for: user).view) }
             }
-            for (index, connector) in connectors.enumerated() where connector.answersAtOnce {
-                views[index] = await view(of: connector)
+            for (index, connector) in visible.enumerated() where connector.answersAtOnce {
+                views[index] = await snapshot(of: connector, for: user).view
             }
             for await (index, view) in group { views[index] = view }
         }
         return views.compactMap { $0 }
     }
 
-    public func bridge(_ id: String) async throws -> BridgeView {
-        await view(of: try connector(id))
+    public func bridge(_ id: String, for user: UserID) async throws -> BridgeView {
+        await snapshot(of: try connector(id, for: user), for: user).view
     }
 
-    public func capabilities(bridgeID: String) async throws -> JSONValue {
-        try await connector(bridgeID).capabilities()
+    public func capabilities(bridgeID: String, for user: UserID) async throws -> JSONValue {
+        try await connector(bridgeID, for: user).capabilities(for: user)
     }
 
-    public func loginFlows(bridgeID: String) async throws -> [LoginFlow] {
-        try await connector(bridgeID).loginFlows()
+    public func loginFlows(bridgeID: String, for user: UserID) async throws -> [LoginFlow] {
+        try await connector(bridgeID, for: user).loginFlows(for: user)
     }
 
     // MARK: - Logins and accounts
 
-    public func logins(bridgeID: String) async throws -> (bridge: BridgeDescriptor, logins: [Login]) {
-        let connector = try connector(bridgeID)
-        async let descriptor = connector.describe()
-        let logins = try await connector.logins()
+    public func logins(bridgeID: String, for user: UserID) async throws -> (bridge: BridgeDescriptor, logins: [Login]) {
+        let connector = try connector(bridgeID, for: user)
+        async let descriptor = connector.describe(for: user)
+        let logins = try await connector.logins(for: user)
         return (await descriptor, logins)
     }
 
-    public func login(bridgeID: String, loginID: String) async throws -> (bridge: BridgeDescriptor, login: Login) {
-        let (bridge, logins) = try await logins(bridgeID: bridgeID)
+    public func login(bridgeID: String, loginID: String, for user: UserID) async throws -> (bridge: BridgeDescriptor, login: Login) {
+        let (bridge, logins) = try await logins(bridgeID: bridgeID, for: user)
         guard let login = logins.first(where: { $0.loginID == loginID }) else {
             throw BridgesError.loginNotFound(loginID, bridgeID: bridgeID)
         }
         return (bridge, login)
     }
 
-    public func removeLogin(bridgeID: String, loginID: String, scope: RemoveScope) async throws -> RemovedLogin {
-        let connector = try connector(bridgeID)
-        guard let login = try await connector.logins().first(where: { $0.loginID == loginID }) else {
+    public func removeLogin(
+        bridgeID: String, loginID: String, scope: RemoveScope, for user: UserID
+    ) async throws -> RemovedLogin {
+        let connector = try connector(bridgeID, for: user)
+        guard let login = try await connector.logins(for: user).first(where: { $0.loginID == loginID }) else {
             // An SDK re-sends a remove whose answer it missed; the login is gone, which is what it asked for.
-            if let earlier = removals.removal(bridgeID: bridgeID, loginID: loginID, scope: scope) { return earlier }
+            if let earlier = removals.removal(bridgeID: bridgeID, loginID: loginID, scope: scope, user: user) {
+                return earlier
+            }
             throw BridgesError.loginNotFound(loginID, bridgeID: bridgeID)
         }
         guard login.removeScopes.contains(scope) else {
             throw BridgesError.invalidRemoveScope(scope, loginID: loginID, allowed: login.removeScopes)
         }
-        let removed = try await connector.removeLogin(loginID, scope: scope) ?? login
+        let removed = try await connector.removeLogin(loginID, scope: scope, for: user) ?? login
         let result = RemovedLogin(
             bridgeID: bridgeID, loginID: loginID, scope: scope, affectedAccountIDs: removed.accounts.map(\.accountID))
-        removals.remember(result)
-        await announceChanges(on: connector)
-        logger.info("login removed", metadata: ["bridge": "\(bridgeID)", "login": "\(loginID)"])
+        removals.remember(result, user: user)
+        await announceChanges(on: connector, for: user)
+        logger.info("login removed", metadata: ["bridge": "\(bridgeID)", "login": "\(loginID)", "user": "\(user)"])
         return result
     }
 
-    public func accounts() async -> [AccountView] {
-        await bridges().flatMap(\.accounts)
+    public func accounts(for user: UserID) async -> [AccountView] {
+        await bridges(for: user).flatMap(\.accounts)
     }
 
-    public func account(_ accountID: String) async throws -> AccountView {
-        guard let account = await accounts().first(where: { $0.account.accountID == accountID }) else {
+    public func account(_ accountID: String, for user: UserID) async throws -> AccountView {
+        guard let account = await accounts(for: user).first(where: { $0.account.accountID == accountID }) else {
             throw BridgesError.accountNotFound(accountID)
         }
         return account
@@ -190,13 +214,13 @@ public final class BridgesService: Sendable {
 
     /// Puts an account into the state its bridge reports when its credentials stopped working,
     /// on the connectors that can simulate that (the demo networks), so reconnect flows can be tried.
-    public func requireReconnect(accountID: String) async throws -> AccountView {
-        for case let connector as any ReconnectSimulating in connectors {
-            if let login = try await connector.requireReconnect(accountID: accountID),
+    public func requireReconnect(accountID: String, for user: UserID) async throws -> AccountView {
+        for case let connector as any ReconnectSimulating in connectors(servingAll: user) {
+            if let login = try await connector.requireReconnect(accountID: accountID, for: user),
                 let account = login.accounts.first(where: { $0.accountID == accountID })
             {
-                await announceChanges(on: connector)
-                return AccountView(bridge: await connector.describe(), loginID: login.loginID, account: account)
+                await announceChanges(on: connector, for: user)
+                return AccountView(bridge: await connector.describe(for: user), loginID: login.loginID, account: account)
             }
         }
         throw BridgesError.accountNotFound(accountID)
@@ -204,22 +228,24 @@ public final class BridgesService: Sendable {
 
     // MARK: - Helpers
 
-    func connector(_ id: String) throws -> any BridgeConnector {
-        guard let connector = connectorsByID[id] else { throw BridgesError.bridgeNotFound(id) }
+    /// The bridge, if the user may see it; one they may not is answered as one that does not exist.
+    func connector(_ id: String, for user: UserID) throws -> any BridgeConnector {
+        guard let connector = connectorsByID[id], connector.serves(user) else { throw BridgesError.bridgeNotFound(id) }
         return connector
     }
 
-    /// The view of a bridge, or, when it takes longer than `listingTimeout`, a view that says so.
-    private func boundedView(of connector: any BridgeConnector) async -> BridgeView {
-        await boundedSnapshot(of: connector).view
+    private func connectors(servingAll user: UserID) -> [any BridgeConnector] {
+        connectors.filter { $0.serves(user) }
     }
 
-    /// A bridge's view and the logins it was made from (`nil` when they could not be read),
-    /// within `listingTimeout`.
-    private func boundedSnapshot(of connector: any BridgeConnector) async -> (view: BridgeView, logins: [Login]?) {
-        if connector.answersAtOnce { return await snapshot(of: connector) }
+    /// A bridge's view for a user and the logins it was made from (`nil` when they could not be
+    /// read), within `listingTimeout`; past it, a view that says the bridge did not answer.
+    private func boundedSnapshot(
+        of connector: any BridgeConnector, for user: UserID
+    ) async -> (view: BridgeView, logins: [Login]?) {
+        if connector.answersAtOnce { return await snapshot(of: connector, for: user) }
         let timeout = listingTimeout
-        if let snapshot = await firstOf(timeout: timeout, clock: clock, { await self.snapshot(of: connector) }) {
+        if let snapshot = await firstOf(timeout: timeout, clock: clock, { await self.snapshot(of: connector, for: user) }) {
             return snapshot
         }
         let descriptor = BridgeDescriptor(
@@ -237,15 +263,11 @@ public final class BridgesService: Sendable {
         return "\(seconds) second\(seconds == 1 ? "" : "s")"
     }
 
-    private func view(of connector: any BridgeConnector) async -> BridgeView {
-        await snapshot(of: connector).view
-    }
-
-    private func snapshot(of connector: any BridgeConnector) async -> (view: BridgeView, logins: [Login]?) {
-        let descriptor = await connector.describe()
+    private func snapshot(of connector: any BridgeConnector, for user: UserID) async -> (view: BridgeView, logins: [Login]?) {
+        let descriptor = await connector.describe(for: user)
         let logins: [Login]
         do {
-            logins = try await connector.logins()
+            logins = try await connector.logins(for: user)
         } catch {
             let reason = (error as? BridgesError)?.message ?? "\(error)"
             let view = BridgeView(

@@ -1,8 +1,8 @@
 import Synchronization
 
-/// Turns what the service learns about bridges and logins into events: it remembers what
-/// subscribers were last told about each bridge and publishes only what differs, so a change
-/// seen twice (once where it happened, once by a refresh) is announced once.
+/// Turns what the service learns about bridges and logins into events: it remembers what each
+/// user's subscribers were last told about each bridge and publishes only what differs, so a
+/// change seen twice (once where it happened, once by a refresh) is announced once.
 final class ChangeFeed: Sendable {
     private struct Known {
         /// `nil` until the bridge's logins were read once.
@@ -11,25 +11,45 @@ final class ChangeFeed: Sendable {
     }
 
     private let bus: any EventBus
-    private let known = Mutex<[String: Known]>([:])
+    private struct Key: Hashable {
+        var user: UserID
+        var bridgeID: String
+    }
+
+    private let known = Mutex<[Key: Known]>([:])
+    /// Users whose bridges were seeded, so a second subscriber of theirs starts from what is known.
+    private let seededUsers = Mutex<Set<UserID>>([])
 
     init(bus: any EventBus) {
         self.bus = bus
     }
 
-    /// Remembers a bridge's state without announcing it: what subscribers can read at startup.
-    func seed(_ view: BridgeView, logins: [Login]?) {
+    /// Remembers a bridge's state for a user without announcing it: what they can read when
+    /// they subscribe.
+    func seed(_ view: BridgeView, logins: [Login]?, for user: UserID) {
         known.withLock { known in
-            known[view.descriptor.id] = Known(logins: logins.map(Self.byID), view: view)
+            known[Key(user: user, bridgeID: view.descriptor.id)] = Known(logins: logins.map(Self.byID), view: view)
         }
+        seededUsers.withLock { _ = $0.insert(user) }
+    }
+
+    func knows(_ user: UserID) -> Bool {
+        seededUsers.withLock { $0.contains(user) }
+    }
+
+    /// Drops what a user was told, once nobody of theirs listens: a later subscriber starts afresh.
+    func forget(_ user: UserID) {
+        guard seededUsers.withLock({ $0.remove(user) }) != nil else { return }
+        known.withLock { known in known = known.filter { $0.key.user != user } }
     }
 
     /// Announces what changed on a bridge since it was last seeded or announced. Logins that
     /// could not be read (`nil`) leave the known logins as they were.
-    func update(_ view: BridgeView, logins: [Login]?) {
+    func update(_ view: BridgeView, logins: [Login]?, for user: UserID) {
         let events: [BridgeEvent] = known.withLock { known in
             let bridgeID = view.descriptor.id
-            var entry = known[bridgeID] ?? Known()
+            let key = Key(user: user, bridgeID: bridgeID)
+            var entry = known[key] ?? Known()
             var events: [BridgeEvent] = []
             if let logins {
                 let before = entry.logins ?? [:]
@@ -51,10 +71,10 @@ final class ChangeFeed: Sendable {
                 events.append(.bridgeUpdated(view))
                 entry.view = view
             }
-            known[bridgeID] = entry
+            known[key] = entry
             return events
         }
-        for event in events { bus.publish(event) }
+        for event in events { bus.publish(event, to: user) }
     }
 
     private static func byID(_ logins: [Login]) -> [String: Login] {

@@ -135,6 +135,10 @@ extension BridgesError {
 }
 
 extension SessionError {
+    public static func userRemoved() -> SessionError {
+        SessionError(code: "user_removed", message: "The user this login session belonged to was removed from the server.")
+    }
+
     public static func serverRestarted() -> SessionError {
         SessionError(
             code: "server_restarted",
@@ -158,6 +162,12 @@ extension SessionError {
 // MARK: Users and sign-in
 
 extension BridgesError {
+    public static var environmentTokenNotRevocable: BridgesError {
+        BridgesError(
+            .badRequest, code: "token_not_revocable",
+            message: "This token comes from the server's BRIDGES_ACCESS_TOKEN setting; remove it there to revoke it.")
+    }
+
     public static var signInNotConfigured: BridgesError {
         BridgesError(
             .notFound, code: "signin_not_configured",

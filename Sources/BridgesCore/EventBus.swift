@@ -3,27 +3,37 @@ import Synchronization
 
 /// Where the core publishes every change. One process uses ``LocalEventBus``; several instances
 /// sharing a database would use one that also carries events between them.
+///
+/// Every event belongs to one user and reaches only that user's subscribers.
 public protocol EventBus: Sendable {
-    /// Hands the event to every subscriber without waiting for any of them.
-    func publish(_ event: BridgeEvent)
+    /// Hands the event to every subscriber of `user` without waiting for any of them.
+    func publish(_ event: BridgeEvent, to user: UserID)
 
-    /// A new subscriber that buffers at most `capacity` events; one that falls further behind
-    /// is ended with ``EventSubscription/End/overflowed`` rather than slowing anyone down.
-    func subscribe(capacity: Int) -> EventSubscription
+    /// A new subscriber to the user's events that buffers at most `capacity` of them; one that
+    /// falls further behind is ended with ``EventSubscription/End/overflowed`` rather than
+    /// slowing anyone down.
+    func subscribe(for user: UserID, capacity: Int) -> EventSubscription
 
-    /// How many subscribers there are now; background refreshes run only while someone listens.
+    /// How many subscribers there are now, of every user.
     var subscriberCount: Int { get }
+
+    /// The users with subscribers now; background refreshes run only for them.
+    var subscribedUsers: Set<UserID> { get }
+
+    func hasSubscribers(_ user: UserID) -> Bool
 }
 
 /// One published change, the same object for every subscriber: when it happened, and one
 /// place to keep its rendering, so that a thousand subscribers cost one encoding.
 public final class PublishedEvent: Sendable {
     public let event: BridgeEvent
+    public let user: UserID
     public let at: Date
     private let rendering = Mutex<(any Sendable)?>(nil)
 
-    init(_ event: BridgeEvent, at: Date) {
+    init(_ event: BridgeEvent, user: UserID, at: Date) {
         self.event = event
+        self.user = user
         self.at = at
     }
 
@@ -103,20 +113,28 @@ public final class EventSubscription: AsyncSequence, Sendable {
 
 /// The in-process bus: each subscriber has a bounded buffer of its own.
 public final class LocalEventBus: EventBus {
-    private let subscribers = Mutex<[UUID: (subscription: EventSubscription, continuation: AsyncStream<PublishedEvent>.Continuation)]>([:])
+    private typealias Subscriber = (subscription: EventSubscription, continuation: AsyncStream<PublishedEvent>.Continuation)
+
+    /// Subscribers by user, so publishing visits only the user's own.
+    private let subscribers = Mutex<[UserID: [UUID: Subscriber]]>([:])
 
     public init() {}
 
-    public var subscriberCount: Int { subscribers.withLock { $0.count } }
+    public var subscriberCount: Int { subscribers.withLock { $0.values.reduce(0) { $0 + $1.count } } }
 
-    public func publish(_ event: BridgeEvent) {
-        let event = PublishedEvent(event, at: Date())
-        let overflowed = subscribers.withLock { subscribers in
-            var overflowed: [(subscription: EventSubscription, continuation: AsyncStream<PublishedEvent>.Continuation)] = []
-            for (id, subscriber) in subscribers {
+    public var subscribedUsers: Set<UserID> { subscribers.withLock { Set($0.keys) } }
+
+    public func hasSubscribers(_ user: UserID) -> Bool { subscribers.withLock { $0[user] != nil } }
+
+    public func publish(_ event: BridgeEvent, to user: UserID) {
+        let event = PublishedEvent(event, user: user, at: Date())
+        let overflowed = subscribers.withLock { subscribers -> [Subscriber] in
+            guard let own = subscribers[user] else { return [] }
+            var overflowed: [Subscriber] = []
+            for (id, subscriber) in own {
                 if case .dropped = subscriber.continuation.yield(event) {
                     overflowed.append(subscriber)
-                    subscribers[id] = nil
+                    _ = Self.remove(id, of: user, from: &subscribers)
                 }
             }
             return overflowed
@@ -128,16 +146,22 @@ public final class LocalEventBus: EventBus {
         }
     }
 
-    public func subscribe(capacity: Int) -> EventSubscription {
+    public func subscribe(for user: UserID, capacity: Int) -> EventSubscription {
         let id = UUID()
         let (stream, continuation) = AsyncStream<PublishedEvent>.makeStream(bufferingPolicy: .bufferingOldest(capacity))
         let subscription = EventSubscription(stream: stream) { [weak self] in
-            self?.subscribers.withLock { $0.removeValue(forKey: id) }?.continuation.finish()
+            self?.subscribers.withLock { Self.remove(id, of: user, from: &$0) }?.continuation.finish()
         }
         continuation.onTermination = { [weak self] _ in
-            self?.subscribers.withLock { _ = $0.removeValue(forKey: id) }
+            self?.subscribers.withLock { _ = Self.remove(id, of: user, from: &$0) }
         }
-        subscribers.withLock { $0[id] = (subscription, continuation) }
+        subscribers.withLock { $0[user, default: [:]][id] = (subscription, continuation) }
         return subscription
+    }
+
+    private static func remove(_ id: UUID, of user: UserID, from subscribers: inout [UserID: [UUID: Subscriber]]) -> Subscriber? {
+        let removed = subscribers[user]?.removeValue(forKey: id)
+        if subscribers[user]?.isEmpty == true { subscribers[user] = nil }
+        return removed
     }
 }

@@ -106,6 +106,12 @@ actor LiveLoginSession {
         await finish(.failed, error: .expired(after: policy.idleTimeout))
     }
 
+    /// Ends an unfinished session as failed for a reason outside it (its user was removed).
+    func fail(because error: SessionError) async {
+        guard !state.isFinished else { return }
+        await finish(.failed, error: error)
+    }
+
     /// Ends the session without telling the connector, for a server that is shutting down.
     func abandon() {
         displayTask?.cancel()
@@ -146,7 +152,7 @@ actor LiveLoginSession {
         case .lookUpLogin(let loginID):
             let login: Login?
             do {
-                login = try await connector.logins().first { $0.loginID == loginID }
+                login = try await connector.logins(for: state.session.userID).first { $0.loginID == loginID }
             } catch {
                 logger.warning(
                     "login completed but its details could not be read",

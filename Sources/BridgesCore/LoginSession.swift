@@ -29,6 +29,8 @@ public struct SessionStep: Sendable, Hashable {
 /// A login session at one moment, as the API answers it.
 public struct LoginSession: Sendable, Hashable {
     public var id: String
+    /// Whose session it is: nobody else can see or change it.
+    public var userID: UserID
     public var bridgeID: String
     public var flowID: String
     public var status: LoginSessionStatus
@@ -44,12 +46,13 @@ public struct LoginSession: Sendable, Hashable {
 
     var record: LoginSessionRecord {
         LoginSessionRecord(
-            id: id, bridgeID: bridgeID, flowID: flowID, status: status, error: error, loginID: loginID,
+            id: id, userID: userID, bridgeID: bridgeID, flowID: flowID, status: status, error: error, loginID: loginID,
             accountID: accountID, createdAt: createdAt, updatedAt: updatedAt)
     }
 
     init(record: LoginSessionRecord) {
         id = record.id
+        userID = record.userID
         bridgeID = record.bridgeID
         flowID = record.flowID
         status = record.status
@@ -60,8 +63,9 @@ public struct LoginSession: Sendable, Hashable {
         updatedAt = record.updatedAt
     }
 
-    init(id: String, bridgeID: String, flowID: String, loginID: String?, accountID: String?, now: Date) {
+    init(id: String, userID: UserID, bridgeID: String, flowID: String, loginID: String?, accountID: String?, now: Date) {
         self.id = id
+        self.userID = userID
         self.bridgeID = bridgeID
         self.flowID = flowID
         self.status = .waitingForInput

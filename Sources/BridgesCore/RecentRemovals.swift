@@ -3,6 +3,7 @@ import Synchronization
 /// Removals answered recently, so that a re-sent remove succeeds instead of answering 404.
 final class RecentRemovals: Sendable {
     private struct Key: Hashable {
+        var user: UserID
         var bridgeID: String
         var loginID: String
     }
@@ -14,14 +15,15 @@ final class RecentRemovals: Sendable {
         self.clock = clock
     }
 
-    func remember(_ removal: RemovedLogin) {
+    func remember(_ removal: RemovedLogin, user: UserID) {
         let now = clock.now
-        removals.withLock { $0[Key(bridgeID: removal.bridgeID, loginID: removal.loginID)] = (removal, now) }
+        removals.withLock { $0[Key(user: user, bridgeID: removal.bridgeID, loginID: removal.loginID)] = (removal, now) }
     }
 
-    func removal(bridgeID: String, loginID: String, scope: RemoveScope) -> RemovedLogin? {
+    /// Only the user's own removals: another user's re-sent remove is a remove of nothing.
+    func removal(bridgeID: String, loginID: String, scope: RemoveScope, user: UserID) -> RemovedLogin? {
         removals.withLock { removals in
-            guard let (removal, _) = removals[Key(bridgeID: bridgeID, loginID: loginID)], removal.scope == scope else {
+            guard let (removal, _) = removals[Key(user: user, bridgeID: bridgeID, loginID: loginID)], removal.scope == scope else {
                 return nil
             }
             return removal

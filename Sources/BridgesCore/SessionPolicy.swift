@@ -9,18 +9,22 @@ public struct SessionPolicy: Sendable {
     /// before only its stored record remains.
     public var finishedRetention: Duration
 
-    /// Live (unfinished) sessions allowed per bridge and in all; past them, creating one is refused.
+    /// Live (unfinished) sessions allowed per bridge, per user and in all; past them, creating
+    /// one is refused. The per-user cap keeps one user from starving the others.
     public var maxLivePerBridge: Int
+    public var maxLivePerUser: Int
     public var maxLiveTotal: Int
 
     public init(
         idleTimeout: Duration = .seconds(600), displayWait: Duration = .seconds(20),
-        finishedRetention: Duration = .seconds(60), maxLivePerBridge: Int = 32, maxLiveTotal: Int = 256
+        finishedRetention: Duration = .seconds(60), maxLivePerBridge: Int = 32, maxLivePerUser: Int = 16,
+        maxLiveTotal: Int = 256
     ) {
         self.idleTimeout = idleTimeout
         self.displayWait = displayWait
         self.finishedRetention = finishedRetention
         self.maxLivePerBridge = maxLivePerBridge
+        self.maxLivePerUser = maxLivePerUser
         self.maxLiveTotal = maxLiveTotal
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 /// What survives a restart of a login session: never a step's content or a typed value.
 public struct LoginSessionRecord: Sendable, Hashable, Codable {
     public var id: String
+    public var userID: UserID
     public var bridgeID: String
     public var flowID: String
     public var status: LoginSessionStatus
@@ -13,10 +14,11 @@ public struct LoginSessionRecord: Sendable, Hashable, Codable {
     public var updatedAt: Date
 
     public init(
-        id: String, bridgeID: String, flowID: String, status: LoginSessionStatus, error: SessionError? = nil,
+        id: String, userID: UserID, bridgeID: String, flowID: String, status: LoginSessionStatus, error: SessionError? = nil,
         loginID: String? = nil, accountID: String? = nil, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
+        self.userID = userID
         self.bridgeID = bridgeID
         self.flowID = flowID
         self.status = status
@@ -30,6 +32,7 @@ public struct LoginSessionRecord: Sendable, Hashable, Codable {
     /// The record's stored names, the same in every store.
     public enum CodingKeys: String, CodingKey, Sendable {
         case id, status, error
+        case userID = "user_id"
         case bridgeID = "bridge_id"
         case flowID = "flow_id"
         case loginID = "login_id"
@@ -48,8 +51,12 @@ public protocol Store: Sendable {
     func failUnfinishedSessions(with error: SessionError, at date: Date) async throws -> Int
     func deleteSessions(updatedBefore date: Date) async throws -> Int
 
-    /// Logins that an in-process connector owns (the bridge behind a remote connector keeps its own).
-    func saveLogin(_ login: Login, bridgeID: String) async throws
-    func logins(bridgeID: String) async throws -> [Login]
-    func deleteLogin(bridgeID: String, loginID: String) async throws -> Bool
+    /// Ends a user's unfinished sessions (the user was removed); returns how many.
+    func failUnfinishedSessions(of user: UserID, with error: SessionError, at date: Date) async throws -> Int
+
+    /// Logins that an in-process connector owns (the bridge behind a remote connector keeps its
+    /// own), each user's apart.
+    func saveLogin(_ login: Login, bridgeID: String, user: UserID) async throws
+    func logins(bridgeID: String, user: UserID) async throws -> [Login]
+    func deleteLogin(bridgeID: String, loginID: String, user: UserID) async throws -> Bool
 }

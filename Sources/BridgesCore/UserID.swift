@@ -16,6 +16,14 @@ public struct UserID: Hashable, Sendable, Codable, Comparable, CustomStringConve
         rawValue = text
     }
 
+    /// For literals known to be valid.
+    private init(valid: String) {
+        rawValue = valid
+    }
+
+    /// The owner of a server whose configuration names none.
+    public static let defaultOwner = UserID(valid: "@owner:localhost")
+
     /// The part after the first colon: the homeserver's name, with its port if it has one.
     public var serverName: String {
         guard let colon = rawValue.firstIndex(of: ":") else { return "" }

@@ -25,22 +25,22 @@ final class DemoConnector: ReconnectSimulating {
     /// Its logins live in memory (``DemoLogins``), so listings need no deadline for it.
     var answersAtOnce: Bool { true }
 
-    func describe() async -> BridgeDescriptor { network.descriptor }
+    func describe(for user: UserID) async -> BridgeDescriptor { network.descriptor }
 
-    func loginFlows() async throws -> [LoginFlow] { network.flows }
+    func loginFlows(for user: UserID) async throws -> [LoginFlow] { network.flows }
 
-    func capabilities() async throws -> JSONValue { network.capabilities }
+    func capabilities(for user: UserID) async throws -> JSONValue { network.capabilities }
 
-    func logins() async throws -> [Login] {
-        try await environment.logins.logins(bridgeID: bridgeID)
+    func logins(for user: UserID) async throws -> [Login] {
+        try await environment.logins.logins(bridgeID: bridgeID, user: user)
     }
 
-    func removeLogin(_ loginID: String, scope: RemoveScope) async throws -> Login? {
-        try await environment.logins.remove(loginID: loginID, bridgeID: bridgeID)
+    func removeLogin(_ loginID: String, scope: RemoveScope, for user: UserID) async throws -> Login? {
+        try await environment.logins.remove(loginID: loginID, bridgeID: bridgeID, user: user)
     }
 
-    func requireReconnect(accountID: String) async throws -> Login? {
-        guard var login = try await logins().first(where: { $0.accounts.contains { $0.accountID == accountID } }) else {
+    func requireReconnect(accountID: String, for user: UserID) async throws -> Login? {
+        guard var login = try await logins(for: user).first(where: { $0.accounts.contains { $0.accountID == accountID } }) else {
             return nil
         }
         login.status = .needsLogin
@@ -49,7 +49,7 @@ final class DemoConnector: ReconnectSimulating {
             login.accounts[index].status = .reconnectRequired
             login.accounts[index].statusText = "Credentials expired; reconnect this account."
         }
-        try await environment.logins.save(login, bridgeID: bridgeID)
+        try await environment.logins.save(login, bridgeID: bridgeID, user: user)
         return login
     }
 
@@ -57,13 +57,16 @@ final class DemoConnector: ReconnectSimulating {
         try await network.start(
             flowID: request.flowID,
             login: DemoLoginContext(
-                bridge: network.descriptor, reconnectLoginID: request.reconnectLoginID, environment: environment))
+                bridge: network.descriptor, owner: request.user, reconnectLoginID: request.reconnectLoginID,
+                environment: environment))
     }
 }
 
 /// What a demo login process needs to finish: where to record the login it creates.
 struct DemoLoginContext: Sendable {
     let bridge: BridgeDescriptor
+    /// Whose login it becomes.
+    let owner: UserID
     let reconnectLoginID: String?
     let environment: DemoEnvironment
 
@@ -80,7 +83,7 @@ struct DemoLoginContext: Sendable {
         let login = Login(
             loginID: loginID, status: .connected, user: user, removeScopes: [.currentDevice, .allDevices],
             accounts: accountList)
-        try await environment.logins.save(login, bridgeID: bridge.id)
+        try await environment.logins.save(login, bridgeID: bridge.id, user: owner)
         return Step(id: "\(bridge.type).complete", content: .complete(loginID: loginID))
     }
 

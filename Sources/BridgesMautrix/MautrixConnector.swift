@@ -9,8 +9,9 @@ public struct MautrixBridgeConfiguration: Sendable {
     /// The bridge's appservice listener, which serves `/_matrix/provision`.
     public var url: String
     public var sharedSecret: String
-    /// The Matrix user Bridges acts as; it needs `login` permission on the bridge.
-    public var userID: String
+    /// The one Matrix user this bridge serves, for a bridge set up for one person; `nil` serves
+    /// every user, each acting as themselves (each needs `login` permission on the bridge).
+    public var userID: UserID?
     public var displayName: String?
     public var type: String?
     public var network: String?
@@ -24,7 +25,7 @@ public struct MautrixBridgeConfiguration: Sendable {
     public var whoamiCacheAge: Duration
 
     public init(
-        id: String, url: String, sharedSecret: String, userID: String, displayName: String? = nil, type: String? = nil,
+        id: String, url: String, sharedSecret: String, userID: UserID? = nil, displayName: String? = nil, type: String? = nil,
         network: String? = nil, provider: BridgeProvider = .selfHosted, supportsMultipleAccounts: Bool = true,
         connectTimeout: Duration = .seconds(5), readTimeout: Duration = .seconds(30),
         whoamiCacheAge: Duration = .seconds(2)
@@ -57,8 +58,7 @@ public final class MautrixConnector: BridgeConnector {
         self.configuration = configuration
         self.logger = logger
         client = ProvisioningClient(
-            baseURL: configuration.url, sharedSecret: configuration.sharedSecret, userID: configuration.userID,
-            connectTimeout: configuration.connectTimeout, readTimeout: configuration.readTimeout)
+            baseURL: configuration.url, sharedSecret: configuration.sharedSecret, connectTimeout: configuration.connectTimeout, readTimeout: configuration.readTimeout)
         whoami = WhoamiCache(client: client, clock: clock)
     }
 
@@ -72,17 +72,26 @@ public final class MautrixConnector: BridgeConnector {
         await client.shutdown()
     }
 
-    public func describe() async -> BridgeDescriptor {
+    public func serves(_ user: UserID) -> Bool {
+        configuration.userID.map { $0 == user } ?? true
+    }
+
+    public func describe(for user: UserID) async -> BridgeDescriptor {
         var descriptor = BridgeDescriptor(
             id: configuration.id, displayName: configuration.displayName ?? configuration.id,
             type: configuration.type ?? "mautrix", network: configuration.network, provider: configuration.provider,
             supportsMultipleAccounts: configuration.supportsMultipleAccounts)
         do {
-            let answer = try await whoami.value(maxAge: configuration.whoamiCacheAge)
+            let answer = try await whoami.value(for: user, maxAge: configuration.whoamiCacheAge)
             let network = answer.network
             descriptor.displayName = configuration.displayName ?? network?.displayname ?? configuration.id
             descriptor.type = configuration.type ?? network?.networkID ?? "mautrix"
             descriptor.network = configuration.network ?? network?.displayname
+        } catch ProvisioningFailure.status(403, let matrix) where matrix.errcode == "M_FORBIDDEN" {
+            // The bridge's permissions refuse this user; others it may accept.
+            descriptor.unavailable = .init(
+                status: .disabled,
+                reason: "\(descriptor.displayName) does not let \(user) connect accounts (the bridge said: \(matrix.error)). Ask its operator for login permission.")
         } catch {
             descriptor.unavailable = .init(status: .temporarilyUnavailable, reason: upstreamError(error).message)
         }
@@ -92,19 +101,19 @@ public final class MautrixConnector: BridgeConnector {
     /// From the cached `/v3/whoami`, which repeats the flows as `login_flows`: listing flows then
     /// costs no round trip, and a change on the bridge shows within the cache's age. Bridges whose
     /// whoami leaves them out are asked at `/v3/login/flows`.
-    public func loginFlows() async throws -> [LoginFlow] {
-        let answer = try await call { try await whoami.value(maxAge: configuration.whoamiCacheAge) }
+    public func loginFlows(for user: UserID) async throws -> [LoginFlow] {
+        let answer = try await call { try await whoami.value(for: user, maxAge: configuration.whoamiCacheAge) }
         let flows: [Provisioning.Flow]
         if let listed = answer.loginFlows {
             flows = listed
         } else {
-            flows = try await call { () async throws -> Provisioning.Flows in try await client.get(["login", "flows"]) }.flows
+            flows = try await call { () async throws -> Provisioning.Flows in try await client.get(["login", "flows"], for: user) }.flows
         }
         return flows.map { LoginFlow(id: $0.id, name: $0.name, description: $0.description) }
     }
 
-    public func capabilities() async throws -> JSONValue {
-        var capabilities: JSONValue = try await call { try await client.get(["capabilities"]) }
+    public func capabilities(for user: UserID) async throws -> JSONValue {
+        var capabilities: JSONValue = try await call { try await client.get(["capabilities"], for: user) }
         // A network without group creation sends null; the contract wants an object.
         if case .object(var object) = capabilities {
             if object["group_creation"] == nil || object["group_creation"] == .null { object["group_creation"] = .object([:]) }
@@ -113,23 +122,23 @@ public final class MautrixConnector: BridgeConnector {
         return capabilities
     }
 
-    public func logins() async throws -> [Login] {
-        let answer = try await call { try await whoami.value(maxAge: configuration.whoamiCacheAge) }
+    public func logins(for user: UserID) async throws -> [Login] {
+        let answer = try await call { try await whoami.value(for: user, maxAge: configuration.whoamiCacheAge) }
         let network = configuration.network ?? answer.network?.displayname
         return (answer.logins ?? []).map { MautrixMapping.login($0, bridgeID: configuration.id, network: network, logger: logger) }
     }
 
-    public func removeLogin(_ loginID: String, scope: RemoveScope) async throws -> Login? {
-        guard let login = try await logins().first(where: { $0.loginID == loginID }) else { return nil }
+    public func removeLogin(_ loginID: String, scope: RemoveScope, for user: UserID) async throws -> Login? {
+        guard let login = try await logins(for: user).first(where: { $0.loginID == loginID }) else { return nil }
         do {
-            let _: JSONValue = try await client.post(["logout", loginID])
+            let _: JSONValue = try await client.post(["logout", loginID], for: user)
         } catch ProvisioningFailure.status(404, _) {
-            await whoami.invalidate()
+            await whoami.invalidate(user)
             return nil
         } catch {
             throw upstreamError(error)
         }
-        await whoami.invalidate()
+        await whoami.invalidate(user)
         return login
     }
 
@@ -138,13 +147,13 @@ public final class MautrixConnector: BridgeConnector {
         if let loginID = request.reconnectLoginID { query["login_id"] = loginID }
         let first: Provisioning.Step
         do {
-            first = try await client.post(["login", "start", request.flowID], query: query)
+            first = try await client.post(["login", "start", request.flowID], for: request.user, query: query)
         } catch let ProvisioningFailure.status(status, error) where status != 401 && status != 403 {
             throw MautrixLoginProcess.loginFailure(status: status, error)
         } catch {
             throw upstreamError(error)
         }
-        let process = MautrixLoginProcess(connector: self, first: first)
+        let process = MautrixLoginProcess(connector: self, user: request.user, first: first)
         return StartedLogin(process: process, firstStep: try MautrixMapping.step(first))
     }
 
@@ -157,8 +166,8 @@ public final class MautrixConnector: BridgeConnector {
         }
     }
 
-    func invalidateLogins() async {
-        await whoami.invalidate()
+    func invalidateLogins(of user: UserID) async {
+        await whoami.invalidate(user)
     }
 
     func upstreamError(_ error: any Error) -> BridgesError {
@@ -173,7 +182,7 @@ public final class MautrixConnector: BridgeConnector {
         case ProvisioningFailure.status(let status, let matrix) where status == 401 || status == 403:
             return BridgesError(
                 .upstream, code: "bridge_auth_failed",
-                message: "\(name) refused Bridges' credentials (\(matrix.errcode): \(matrix.error)). Check mautrix.sharedSecret and that \(configuration.userID) has login permission.",
+                message: "\(name) refused Bridges' credentials (\(matrix.errcode): \(matrix.error)). Check mautrix.sharedSecret and the bridge's permissions for this user.",
                 details: ["errcode": .string(matrix.errcode)])
         case ProvisioningFailure.status(_, let matrix):
             var details: [String: JSONValue] = ["errcode": .string(matrix.errcode)]
@@ -185,36 +194,42 @@ public final class MautrixConnector: BridgeConnector {
     }
 }
 
-/// The last `/v3/whoami` answer, shared by every caller that can live with an answer that is a
-/// moment old; concurrent callers wait for one request instead of each sending their own.
+/// Each user's last `/v3/whoami` answer, shared by every caller that can live with an answer
+/// that is a moment old; concurrent callers wait for one request instead of each sending their own.
 actor WhoamiCache {
+    private struct Entry {
+        var cached: (value: Provisioning.Whoami, at: AnyClock.Instant)?
+        var inFlight: Task<Provisioning.Whoami, any Error>?
+        var generation = 0
+    }
+
     private let client: ProvisioningClient
     private let clock: AnyClock
-    private var cached: (value: Provisioning.Whoami, at: AnyClock.Instant)?
-    private var inFlight: Task<Provisioning.Whoami, any Error>?
-    private var generation = 0
+    private var entries: [UserID: Entry] = [:]
 
     init(client: ProvisioningClient, clock: AnyClock) {
         self.client = client
         self.clock = clock
     }
 
-    func value(maxAge: Duration) async throws -> Provisioning.Whoami {
-        if let cached, cached.at.duration(to: clock.now) <= maxAge { return cached.value }
-        if let inFlight { return try await inFlight.value }
-        let started = generation
-        let task = Task { [client] in try await client.get(["whoami"], as: Provisioning.Whoami.self) }
-        inFlight = task
-        defer { if generation == started { inFlight = nil } }
+    func value(for user: UserID, maxAge: Duration) async throws -> Provisioning.Whoami {
+        var entry = entries[user, default: Entry()]
+        if let cached = entry.cached, cached.at.duration(to: clock.now) <= maxAge { return cached.value }
+        if let inFlight = entry.inFlight { return try await inFlight.value }
+        let started = entry.generation
+        let task = Task { [client] in try await client.get(["whoami"], for: user, as: Provisioning.Whoami.self) }
+        entry.inFlight = task
+        entries[user] = entry
+        defer { if entries[user]?.generation == started { entries[user]?.inFlight = nil } }
         let value = try await task.value
-        if generation == started { cached = (value, clock.now) }
+        if entries[user]?.generation == started { entries[user]?.cached = (value, clock.now) }
         return value
     }
 
-    /// Forgets the answer after a change (a login completed or removed).
-    func invalidate() {
-        generation += 1
-        cached = nil
-        inFlight = nil
+    /// Forgets the user's answer after a change (a login completed or removed).
+    func invalidate(_ user: UserID) {
+        entries[user, default: Entry()].generation += 1
+        entries[user]?.cached = nil
+        entries[user]?.inFlight = nil
     }
 }

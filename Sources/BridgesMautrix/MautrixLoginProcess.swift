@@ -6,12 +6,14 @@ import HTTPTransport
 /// core's session; the actor keeps the process ID and the current step's transaction ID.
 actor MautrixLoginProcess: LoginProcess {
     private let connector: MautrixConnector
+    private let user: UserID
     private let processID: String
     private var current: Provisioning.Step
     private var finished = false
 
-    init(connector: MautrixConnector, first: Provisioning.Step) {
+    init(connector: MautrixConnector, user: UserID, first: Provisioning.Step) {
         self.connector = connector
+        self.user = user
         self.processID = first.loginID ?? ""
         self.current = first
     }
@@ -47,7 +49,7 @@ actor MautrixLoginProcess: LoginProcess {
         finished = true
         // Only newer bridges (v0.28.1+) have a cancel endpoint; on older ones the process ends
         // when the core drops its long-poll, or is forgotten by the bridge.
-        let _: JSONValue? = try? await connector.client.post(["login", "cancel", processID])
+        let _: JSONValue? = try? await connector.client.post(["login", "cancel", processID], for: user)
     }
 
     /// Sends the current step; a failure comes back as the bridge's own `ProvisioningFailure`, so
@@ -56,7 +58,8 @@ actor MautrixLoginProcess: LoginProcess {
         var query: [String: String] = [:]
         if let txnID = current.txnID { query["txn_id"] = txnID }
         return try await connector.client.post(
-            ["login", "step", processID, current.stepID, current.type], query: query, body: body, longPoll: longPoll)
+            ["login", "step", processID, current.stepID, current.type], for: user, query: query, body: body,
+            longPoll: longPoll)
     }
 
     private func accept(_ next: Provisioning.Step) async throws -> Step {
@@ -64,7 +67,7 @@ actor MautrixLoginProcess: LoginProcess {
         let step = try MautrixMapping.step(next)
         if case .complete = step.content {
             finished = true
-            await connector.invalidateLogins()
+            await connector.invalidateLogins(of: user)
         }
         return step
     }

@@ -17,21 +17,19 @@ enum ProvisioningFailure: Error, Sendable {
 }
 
 /// HTTP to one bridge's provisioning API (`/_matrix/provision/v3`), authenticated with its
-/// shared secret and acting as one Matrix user.
+/// shared secret; every call acts as the Matrix user it names.
 final class ProvisioningClient: Sendable {
     private let baseURL: String
     private let sharedSecret: String
-    private let userID: String
     private let readTimeout: Duration
     private let http: HTTPClient
     /// Long-polls wait as long as the bridge's own 30-minute login timeout, so they get a client
     /// without a read timeout; they are ended by cancellation instead.
     private let longPollHTTP: HTTPClient
 
-    init(baseURL: String, sharedSecret: String, userID: String, connectTimeout: Duration, readTimeout: Duration) {
+    init(baseURL: String, sharedSecret: String, connectTimeout: Duration, readTimeout: Duration) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.sharedSecret = sharedSecret
-        self.userID = userID
         self.readTimeout = readTimeout
         let connect = TimeAmount(connectTimeout)
         // A refused connection fails at once rather than being retried until the deadline:
@@ -52,22 +50,24 @@ final class ProvisioningClient: Sendable {
         try? await longPollHTTP.shutdown()
     }
 
-    func get<Response: Decodable>(_ path: [String], as type: Response.Type = Response.self) async throws -> Response {
-        try decode(await send(.GET, path))
+    func get<Response: Decodable>(
+        _ path: [String], for user: UserID, as type: Response.Type = Response.self
+    ) async throws -> Response {
+        try decode(await send(.GET, path, for: user))
     }
 
     func post<Response: Decodable>(
-        _ path: [String], query: [String: String] = [:], body: [String: String]? = nil, longPoll: Bool = false,
-        as type: Response.Type = Response.self
+        _ path: [String], for user: UserID, query: [String: String] = [:], body: [String: String]? = nil,
+        longPoll: Bool = false, as type: Response.Type = Response.self
     ) async throws -> Response {
-        try decode(await send(.POST, path, query: query, body: body, longPoll: longPoll))
+        try decode(await send(.POST, path, for: user, query: query, body: body, longPoll: longPoll))
     }
 
     private func send(
-        _ method: HTTPMethod, _ path: [String], query: [String: String] = [:], body: [String: String]? = nil,
-        longPoll: Bool = false
+        _ method: HTTPMethod, _ path: [String], for user: UserID, query: [String: String] = [:],
+        body: [String: String]? = nil, longPoll: Bool = false
     ) async throws -> ByteBuffer {
-        var request = HTTPClientRequest(url: url(path, query: query))
+        var request = HTTPClientRequest(url: url(path, query: query, user: user))
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(sharedSecret)")
         request.headers.add(name: "Accept", value: "application/json")
@@ -107,13 +107,13 @@ final class ProvisioningClient: Sendable {
         }
     }
 
-    private func url(_ path: [String], query: [String: String]) -> String {
+    private func url(_ path: [String], query: [String: String], user: UserID) -> String {
         var allowed = CharacterSet.urlPathAllowed
         allowed.remove(charactersIn: "/?#")
         let encodedPath = path.map { $0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0 }.joined(separator: "/")
         var queryAllowed = CharacterSet.urlQueryAllowed
         queryAllowed.remove(charactersIn: "&=+@:/?")
-        let items = [("user_id", userID)] + query.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let items = [("user_id", user.rawValue)] + query.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         let encodedQuery = items.map { key, value in
             "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? value)"
         }.joined(separator: "&")

@@ -1,5 +1,6 @@
 import BridgesAPI
 import BridgesCore
+import BridgesStore
 
 /// The sign-in extension (`/_bridges/v1/...`).
 extension APIHandler {
@@ -8,10 +9,14 @@ extension APIHandler {
     }
 
     func signOut(_ input: Operations.SignOut.Input) async throws -> Operations.SignOut.Output {
-        throw BridgesError.signInNotConfigured
+        let grant = try RequestCaller.required()
+        guard grant.tokenID != AccessTokens.environmentTokenID else { throw BridgesError.environmentTokenNotRevocable }
+        _ = try await tokens.revoke(id: grant.tokenID)
+        return .noContent(.init())
     }
 
     func whoAmI(_ input: Operations.WhoAmI.Input) async throws -> Operations.WhoAmI.Output {
-        throw BridgesError.signInNotConfigured
+        let grant = try RequestCaller.required()
+        return .ok(.init(body: .json(.init(userID: grant.userID.rawValue, tokenID: grant.tokenID, matrixSignIn: false))))
     }
 }

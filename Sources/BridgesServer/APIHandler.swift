@@ -7,8 +7,12 @@ import OpenAPIRuntime
 /// thrown as they are and become error bodies in ``ErrorMiddleware``.
 struct APIHandler: APIProtocol {
     let service: BridgesService
+    let tokens: AccessTokens
     let info: @Sendable () -> Components.Schemas.Info
     let spec: String
+
+    /// Whom the operation acts for, as authentication resolved it.
+    private func user() throws -> UserID { try RequestCaller.user() }
 
     func getInfo(_ input: Operations.GetInfo.Input) async throws -> Operations.GetInfo.Output {
         .ok(.init(body: .json(info())))
@@ -30,25 +34,25 @@ struct APIHandler: APIProtocol {
     }
 
     func listAccounts(_ input: Operations.ListAccounts.Input) async throws -> Operations.ListAccounts.Output {
-        .ok(.init(body: .json(Wire.accountList(await service.bridges()))))
+        .ok(.init(body: .json(Wire.accountList(await service.bridges(for: try user())))))
     }
 
     func getAccount(_ input: Operations.GetAccount.Input) async throws -> Operations.GetAccount.Output {
-        .ok(.init(body: .json(Wire.account(try await service.account(input.path.accountID)))))
+        .ok(.init(body: .json(Wire.account(try await service.account(input.path.accountID, for: try user())))))
     }
 
     func listBridges(_ input: Operations.ListBridges.Input) async throws -> Operations.ListBridges.Output {
-        .ok(.init(body: .json(Wire.bridgeList(await service.bridges()))))
+        .ok(.init(body: .json(Wire.bridgeList(await service.bridges(for: try user())))))
     }
 
     func getBridge(_ input: Operations.GetBridge.Input) async throws -> Operations.GetBridge.Output {
-        .ok(.init(body: .json(Wire.bridge(try await service.bridge(input.path.bridgeID)))))
+        .ok(.init(body: .json(Wire.bridge(try await service.bridge(input.path.bridgeID, for: try user())))))
     }
 
     func getBridgeCapabilities(
         _ input: Operations.GetBridgeCapabilities.Input
     ) async throws -> Operations.GetBridgeCapabilities.Output {
-        let capabilities = try await service.capabilities(bridgeID: input.path.bridgeID)
+        let capabilities = try await service.capabilities(bridgeID: input.path.bridgeID, for: try user())
         do {
             return .ok(.init(body: .json(try Wire.convert(capabilities))))
         } catch {
@@ -57,7 +61,7 @@ struct APIHandler: APIProtocol {
     }
 
     func listLoginFlows(_ input: Operations.ListLoginFlows.Input) async throws -> Operations.ListLoginFlows.Output {
-        let flows = try await service.loginFlows(bridgeID: input.path.bridgeID)
+        let flows = try await service.loginFlows(bridgeID: input.path.bridgeID, for: try user())
         return .ok(.init(body: .json(.init(items: flows.map(Wire.flow)))))
     }
 
@@ -90,19 +94,19 @@ struct APIHandler: APIProtocol {
     }
 
     private func loginList(bridgeID: String) async throws -> Components.Schemas.LoginListResponse {
-        let (bridge, logins) = try await service.logins(bridgeID: bridgeID)
+        let (bridge, logins) = try await service.logins(bridgeID: bridgeID, for: try user())
         return .init(items: logins.map { Wire.login($0, bridgeID: bridge.id) })
     }
 
     private func login(bridgeID: String, loginID: String) async throws -> Components.Schemas.BridgeLogin {
-        let (bridge, login) = try await service.login(bridgeID: bridgeID, loginID: loginID)
+        let (bridge, login) = try await service.login(bridgeID: bridgeID, loginID: loginID, for: try user())
         return Wire.login(login, bridgeID: bridge.id)
     }
 
     private func remove(
         bridgeID: String, loginID: String, _ body: Components.Schemas.LoginRemoveRequest
     ) async throws -> Components.Schemas.LoginRemoveResponse {
-        Wire.removal(try await service.removeLogin(bridgeID: bridgeID, loginID: loginID, scope: Wire.removeScope(body.scope)))
+        Wire.removal(try await service.removeLogin(bridgeID: bridgeID, loginID: loginID, scope: Wire.removeScope(body.scope), for: try user()))
     }
 
     func createLoginSession(
@@ -111,19 +115,21 @@ struct APIHandler: APIProtocol {
         var request = Components.Schemas.LoginSessionCreateRequest()
         if case .json(let body) = input.body { request = body }
         let view = try await service.createSession(
-            bridgeID: input.path.bridgeID, flowID: request.flowID, loginID: request.loginID, accountID: request.accountID)
+            bridgeID: input.path.bridgeID, flowID: request.flowID, loginID: request.loginID, accountID: request.accountID,
+            for: try user())
         return .ok(.init(body: .json(Wire.session(view))))
     }
 
     func getLoginSession(_ input: Operations.GetLoginSession.Input) async throws -> Operations.GetLoginSession.Output {
-        let view = try await service.session(bridgeID: input.path.bridgeID, id: input.path.loginSessionID)
+        let view = try await service.session(bridgeID: input.path.bridgeID, id: input.path.loginSessionID, for: try user())
         return .ok(.init(body: .json(Wire.session(view))))
     }
 
     func cancelLoginSession(
         _ input: Operations.CancelLoginSession.Input
     ) async throws -> Operations.CancelLoginSession.Output {
-        let view = try await service.cancelSession(bridgeID: input.path.bridgeID, id: input.path.loginSessionID)
+        let view = try await service.cancelSession(
+            bridgeID: input.path.bridgeID, id: input.path.loginSessionID, for: try user())
         return .ok(.init(body: .json(.init(bridgeID: view.bridge.id, loginSessionID: view.session.id, status: .cancelled))))
     }
 
@@ -131,7 +137,7 @@ struct APIHandler: APIProtocol {
         guard case .json(let body) = input.body else { throw BridgesError.missingBody }
         let view = try await service.submit(
             bridgeID: input.path.bridgeID, sessionID: input.path.loginSessionID, stepID: input.path.stepID,
-            Wire.submission(body))
+            Wire.submission(body), for: try user())
         return .ok(.init(body: .json(Wire.session(view))))
     }
 }

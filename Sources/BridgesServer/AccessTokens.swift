@@ -3,15 +3,22 @@ import BridgesStore
 import Crypto
 import Foundation
 
-/// API access tokens. Only a SHA-256 of each secret is stored: the secrets are 256 random bits,
-/// so a fast hash is enough, and a stolen database holds nothing that opens the API.
+/// API access tokens, each acting for one user. Only a SHA-256 of each secret is stored: the
+/// secrets are 256 random bits, so a fast hash is enough, and a stolen database holds nothing
+/// that opens the API.
 public struct AccessTokens: Sendable {
-    private let store: any TokenStore
-    /// A token accepted without being stored (`BRIDGES_ACCESS_TOKEN`), for automation.
+    private let store: any UserStore
+    /// A token accepted without being stored (`BRIDGES_ACCESS_TOKEN`), for automation; it acts
+    /// for the owner.
     private let environmentTokenHash: [UInt8]?
+    private let owner: UserID
 
-    public init(store: any TokenStore, environmentToken: String?) {
+    /// The ID `whoami` shows for the token from the environment, which has no stored record.
+    public static let environmentTokenID = "environment"
+
+    public init(store: any UserStore, environmentToken: String?, owner: UserID) {
         self.store = store
+        self.owner = owner
         self.environmentTokenHash = environmentToken.flatMap { $0.isEmpty ? nil : Array(SHA256.hash(data: Data($0.utf8))) }
     }
 
@@ -40,11 +47,13 @@ public struct AccessTokens: Sendable {
         return String(decoding: characters, as: UTF8.self)
     }
 
-    /// Creates a token and returns its record and its secret, which is shown once and never again.
-    public func create(name: String) async throws -> (record: AccessTokenRecord, secret: String) {
+    /// Creates a token acting for `user` and returns its record and its secret, which is shown
+    /// once and never again.
+    public func create(name: String, for user: UserID) async throws -> (record: AccessTokenRecord, secret: String) {
         let secret = Self.newSecret()
         let record = AccessTokenRecord(
-            id: Identifiers.make(prefix: "tok_", length: 12), name: name, secretHash: Self.hash(secret), createdAt: Date())
+            id: Identifiers.make(prefix: "tok_", length: 12), userID: user, name: name, secretHash: Self.hash(secret),
+            createdAt: Date())
         try await store.insertToken(record)
         return (record, secret)
     }
@@ -65,9 +74,12 @@ public struct AccessTokens: Sendable {
         try await store.deleteToken(id: id)
     }
 
-    public func isValid(_ presented: String) async -> Bool {
+    /// What a presented token grants, or `nil` when it is not a token of this server.
+    public func grant(for presented: String) async -> TokenGrant? {
         let digest = Array(SHA256.hash(data: Data(presented.utf8)))
-        if let environmentTokenHash, Self.constantTimeEqual(digest, environmentTokenHash) { return true }
-        return (try? await store.hasToken(secretHash: Self.hex(digest))) ?? false
+        if let environmentTokenHash, Self.constantTimeEqual(digest, environmentTokenHash) {
+            return TokenGrant(tokenID: Self.environmentTokenID, userID: owner)
+        }
+        return try? await store.grant(secretHash: Self.hex(digest))
     }
 }

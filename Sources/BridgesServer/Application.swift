@@ -18,31 +18,32 @@ public typealias BridgesApplication = Application<RouterResponder<BasicRequestCo
 /// What a running server is made of; tests build it with their own stores, connectors and clock.
 public struct ServerComponents: Sendable {
     public var store: any Store
-    public var tokens: any TokenStore
+    public var users: any UserStore
     /// Connectors besides the demo networks (real bridges).
     public var connectors: [any BridgeConnector]
     /// What session expiry, display waits, rate limits and the demo's timers measure time with.
     public var clock: AnyClock
 
-    public init(store: any Store, tokens: any TokenStore, connectors: [any BridgeConnector] = [], clock: AnyClock = .continuous) {
+    public init(store: any Store, users: any UserStore, connectors: [any BridgeConnector] = [], clock: AnyClock = .continuous) {
         self.store = store
-        self.tokens = tokens
+        self.users = users
         self.connectors = connectors
         self.clock = clock
     }
 
     /// One SQLite database for everything, as `bridges serve` uses it.
     public init(store: SQLiteStore, connectors: [any BridgeConnector] = [], clock: AnyClock = .continuous) {
-        self.init(store: store, tokens: store, connectors: connectors, clock: clock)
+        self.init(store: store, users: store, connectors: connectors, clock: clock)
     }
 }
 
-/// Opens the data directory (created `0700`) and its SQLite database.
-public func openDataDirectory(_ directory: URL) throws -> SQLiteStore {
+/// Opens the data directory (created `0700`) and its SQLite database; `owner` is who the data
+/// of a database from before users belongs to.
+public func openDataDirectory(_ directory: URL, owner: UserID) throws -> SQLiteStore {
     try FileManager.default.createDirectory(
         at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
-    return try SQLiteStore(path: directory.appendingPathComponent("bridges.sqlite").path)
+    return try SQLiteStore(path: directory.appendingPathComponent("bridges.sqlite").path, owner: owner)
 }
 
 /// Builds the server: the API, auth, error mapping, the demo's pages and the session sweeper.
@@ -73,16 +74,16 @@ public func buildApplication(
         policy: SessionPolicy(
             idleTimeout: configuration.sessionIdleTimeout, displayWait: configuration.displayWait,
             finishedRetention: configuration.finishedSessionRetention,
-            maxLivePerBridge: configuration.maxSessionsPerBridge, maxLiveTotal: configuration.maxSessionsTotal),
+            maxLivePerBridge: configuration.maxSessionsPerBridge, maxLivePerUser: configuration.maxSessionsPerUser,
+            maxLiveTotal: configuration.maxSessionsTotal),
         clock: components.clock, logger: logger)
     try await service.recoverAfterRestart()
-    // What in-process bridges show is known before the first request, so the first change
-    // announces exactly what changed; bridges behind the network are learned in the background.
-    await service.seedEvents(where: { !$0.changesOnItsOwn })
+    _ = try await components.users.addUser(configuration.owner, at: Date())
 
     let spec = try OpenAPIDocument.yaml()
     let routes = try RouteTable(spec: spec)
-    let tokens = AccessTokens(store: components.tokens, environmentToken: configuration.environmentToken)
+    let tokens = AccessTokens(
+        store: components.users, environmentToken: configuration.environmentToken, owner: configuration.owner)
     let router = Router()
     router.add(middleware: VersionHeaderMiddleware())
     router.add(middleware: ErrorMiddleware(routes: routes))
@@ -99,7 +100,7 @@ public func buildApplication(
     apiMiddlewares.append(EmptyBodyMiddleware())
     apiMiddlewares.append(ListingCacheMiddleware(service: service))
     let info = InfoCache(configuration: configuration)
-    let handler = APIHandler(service: service, info: { info.answer(port: portBox.value) }, spec: spec)
+    let handler = APIHandler(service: service, tokens: tokens, info: { info.answer(port: portBox.value) }, spec: spec)
     // Compact JSON: pretty-printing costs time on every answer and helps no client.
     try handler.registerHandlers(
         on: router, configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
@@ -122,7 +123,7 @@ public func buildApplication(
         server: GuardedUpgradeChannel.builder(
             webSocketRouter: webSocketRouter, configuration: .init(maxFrameSize: 1 << 20)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Bridges"),
-        services: [MaintenanceService(service: service, eventRefresh: configuration.eventRefresh)],
+        services: [MaintenanceService(service: service, users: components.users, eventRefresh: configuration.eventRefresh)],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             portBox.value = port
@@ -131,21 +132,35 @@ public func buildApplication(
         logger: logger)
 }
 
-/// Runs the session sweeper and the refresh of bridges that change on their own alongside the
-/// server, until shutdown.
+/// Runs the session sweeper, the refresh of bridges that change on their own, and the ending of
+/// removed users' sessions alongside the server, until shutdown.
 struct MaintenanceService: Service {
     let service: BridgesService
+    let users: any UserStore
     let eventRefresh: Duration
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await service.seedEvents(where: \.changesOnItsOwn)
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await service.runMaintenance() }
                 group.addTask { await service.runEventRefresh(every: eventRefresh) }
+                group.addTask { await endRemovedUsersSessions(every: .seconds(5)) }
             }
         }
         await service.shutdown()
+    }
+
+    /// `bridges user remove` runs in another process: this one learns of it from the store.
+    private func endRemovedUsersSessions(every interval: Duration) async {
+        while !Task.isCancelled {
+            try? await service.clock.sleep(for: interval)
+            let owners = service.usersWithSessions
+            guard !owners.isEmpty, let known = try? await users.users() else { continue }
+            let present = Set(known.map(\.id))
+            for user in owners where !present.contains(user) {
+                await service.endSessions(of: user)
+            }
+        }
     }
 }
 

@@ -1,11 +1,27 @@
 import BridgesCore
+import BridgesStore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import OpenAPIRuntime
 
+/// Who a request acts for, resolved once at the edge from its token and read by the handlers.
+enum RequestCaller {
+    @TaskLocal static var current: TokenGrant?
+
+    /// The caller of an authenticated operation.
+    static func required() throws -> TokenGrant {
+        guard let current else { throw BridgesError.unauthorized }
+        return current
+    }
+
+    /// The user an authenticated operation acts for.
+    static func user() throws -> UserID { try required().userID }
+}
+
 /// Requires a valid bearer token for every operation of the API except those the OpenAPI
-/// document declares public (`security: []`). Decided per operation, not by path.
+/// document declares public (`security: []`), and runs the operation as the token's user.
+/// Decided per operation, not by path.
 struct OperationAuthMiddleware: ServerMiddleware {
     let tokens: AccessTokens
     let publicOperationIDs: Set<String>
@@ -14,10 +30,9 @@ struct OperationAuthMiddleware: ServerMiddleware {
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
-        if !publicOperationIDs.contains(operationID) {
-            try await tokens.authenticate(request.headerFields)
-        }
-        return try await next(request, body, metadata)
+        if publicOperationIDs.contains(operationID) { return try await next(request, body, metadata) }
+        let grant = try await tokens.authenticate(request.headerFields)
+        return try await RequestCaller.$current.withValue(grant) { try await next(request, body, metadata) }
     }
 }
 
@@ -26,15 +41,18 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let tokens: AccessTokens
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        try await tokens.authenticate(request.headers)
-        return try await next(request, context)
+        let grant = try await tokens.authenticate(request.headers)
+        return try await RequestCaller.$current.withValue(grant) { try await next(request, context) }
     }
 }
 
 extension AccessTokens {
-    /// Throws `unauthorized` unless the headers carry a valid bearer token.
-    func authenticate(_ headers: HTTPFields) async throws {
-        guard let token = Self.bearerToken(in: headers), await isValid(token) else { throw BridgesError.unauthorized }
+    /// What the headers' bearer token grants; throws `unauthorized` unless it is valid.
+    func authenticate(_ headers: HTTPFields) async throws -> TokenGrant {
+        guard let token = Self.bearerToken(in: headers), let grant = await grant(for: token) else {
+            throw BridgesError.unauthorized
+        }
+        return grant
     }
 
     static func bearerToken(in headers: HTTPFields) -> String? {

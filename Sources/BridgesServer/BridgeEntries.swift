@@ -48,9 +48,13 @@ enum BridgeEntries {
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
             throw ConfigurationError("\(name): 'mautrix.url' must be an http(s) URL such as http://127.0.0.1:29319, not '\(url)'.")
         }
-        let userID = try required("userID", file: mautrix.userID)
-        guard userID.hasPrefix("@"), userID.contains(":") else {
-            throw ConfigurationError("\(name): 'mautrix.userID' must be a Matrix user ID such as @alice:example.com, not '\(userID)'.")
+        // Optional: given, the bridge serves only that user; left out, it acts as whoever calls.
+        var userID: UserID?
+        if let text = value("mautrix.userID", file: mautrix.userID), !text.isEmpty {
+            guard let parsedUser = UserID(text) else {
+                throw ConfigurationError("\(name): 'mautrix.userID' must be a Matrix user ID such as @alice:example.com, not '\(text)'.")
+            }
+            userID = parsedUser
         }
         var provider = BridgeProvider.selfHosted
         if let text = value("provider", file: entry.provider) {

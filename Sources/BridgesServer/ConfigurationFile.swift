@@ -45,7 +45,12 @@ struct ConfigurationFile {
                 values.merge(flatten(nested, prefix: path)) { _, new in new }
             case .scalar(let scalar):
                 values[AbsoluteConfigKey(path)] = ConfigValue(.string(scalar.string), isSecret: secretKeys.contains(key))
-            case .sequence, .alias:
+            case .sequence(let sequence):
+                // Lists of plain values (`users.allow`); lists of mappings are read on their own.
+                let items = sequence.compactMap(\.string)
+                guard items.count == sequence.count else { continue }
+                values[AbsoluteConfigKey(path)] = ConfigValue(.stringArray(items), isSecret: false)
+            case .alias:
                 continue
             }
         }

@@ -34,7 +34,7 @@ struct DemoRoutes {
         demo.group("accounts").add(middleware: BearerAuthMiddleware(tokens: tokens))
             .post(":accountID/reconnect-required") { _, context in
                 let accountID = try context.parameters.require("accountID")
-                let marked = try await service.requireReconnect(accountID: accountID)
+                let marked = try await service.requireReconnect(accountID: accountID, for: try RequestCaller.user())
                 let json = try JSONEncoder.api.encode([
                     "accountID": accountID, "bridgeID": marked.bridge.id, "loginID": marked.loginID,
                     "status": marked.account.status.rawValue,

@@ -1,5 +1,6 @@
 import BridgesAPI
 import BridgesCore
+import BridgesStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -24,7 +25,7 @@ struct EventsSocket {
         // A token in the header is checked before the upgrade, so a bad one gets a plain 401.
         // Without a header (a browser cannot set one) the first message must carry it.
         let shouldUpgrade: @Sendable (Request, BasicWebSocketRequestContext) async throws -> RouterShouldUpgrade = { request, _ in
-            if request.headers[.authorization] != nil { try await tokens.authenticate(request.headers) }
+            if request.headers[.authorization] != nil { _ = try await tokens.authenticate(request.headers) }
             return .upgrade([:])
         }
         let onUpgrade: WebSocketDataHandler<WebSocketRouterContext<BasicWebSocketRequestContext>> = { inbound, outbound, context in
@@ -38,11 +39,18 @@ struct EventsSocket {
     ) async throws {
         let connection = EventsConnection(service: service, outbound: outbound, logger: logger, bufferSize: bufferSize)
         let tokens = self.tokens
-        var authenticate: (@Sendable (String) async -> Bool)?
-        if request.headers[.authorization] == nil {
-            authenticate = { @Sendable token in await tokens.isValid(token) }
+        let credential: EventsConnection.Credential
+        if request.headers[.authorization] != nil {
+            // Checked before the upgrade; a token revoked since then is refused here.
+            guard let grant = try? await tokens.authenticate(request.headers) else {
+                try? await outbound.close(.init(codeNumber: 4401), reason: "Unauthorized: the token is not valid.")
+                return
+            }
+            credential = .granted(grant)
+        } else {
+            credential = .firstMessage { @Sendable token in await tokens.grant(for: token) }
         }
-        try await connection.run(inbound: inbound, authenticate: authenticate, within: authenticationWindow)
+        try await connection.run(inbound: inbound, credential: credential, within: authenticationWindow)
     }
 }
 
@@ -62,13 +70,22 @@ final class EventsConnection: Sendable {
         self.bufferSize = bufferSize
     }
 
+    /// How a connection learns whom it serves.
+    enum Credential: Sendable {
+        /// From the upgrade request's headers.
+        case granted(TokenGrant)
+        /// From the first message, which must carry a token this resolves.
+        case firstMessage(@Sendable (String) async -> TokenGrant?)
+    }
+
     /// Runs until the client leaves, the server stops, or the client falls too far behind.
-    /// `authenticate` is set when the token must come as the first message.
-    func run(
-        inbound: WebSocketInboundStream, authenticate: (@Sendable (String) async -> Bool)?, within window: Duration
-    ) async throws {
+    func run(inbound: WebSocketInboundStream, credential: Credential, within window: Duration) async throws {
         let messages = MessageReader(inbound)
-        if let authenticate {
+        let grant: TokenGrant
+        switch credential {
+        case .granted(let granted):
+            grant = granted
+        case .firstMessage(let authenticate):
             // A client that says nothing is closed when the window ends, which ends its read.
             let silence = Task { [outbound, clock = service.clock] in
                 try await clock.sleep(for: window)
@@ -78,14 +95,15 @@ final class EventsConnection: Sendable {
             silence.cancel()
             guard case .text(let text) = message,
                 let command = try? JSONDecoder().decode(Components.Schemas.AuthenticateCommand.self, from: Data(text.utf8)),
-                await authenticate(command.token)
+                let granted = await authenticate(command.token)
             else {
                 try? await outbound.close(.init(codeNumber: 4401), reason: "Unauthorized: send a valid token first.")
                 return
             }
+            grant = granted
         }
         // Subscribed before `ready`, so nothing that happens after the client sees `ready` is missed.
-        let subscription = service.events.subscribe(capacity: bufferSize)
+        let subscription = await service.subscribe(for: grant.userID, capacity: bufferSize)
         defer { subscription.cancel() }
         try await send(Components.Schemas.ReadyMessage(_type: .ready, version: 1, bridgeIDs: [], loginSessionIDs: []))
 

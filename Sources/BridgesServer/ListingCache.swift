@@ -24,7 +24,8 @@ struct ListingCacheMiddleware: ServerMiddleware {
         case "listAccounts": listing = .accounts
         default: return try await next(request, body, metadata)
         }
-        let bytes = try cache.bytes(of: listing, for: await service.bridges())
+        let user = try RequestCaller.user()
+        let bytes = try cache.bytes(of: listing, for: await service.bridges(for: user), user: user)
         return (
             HTTPResponse(status: .ok, headerFields: [.contentType: "application/json; charset=utf-8"]),
             HTTPBody(bytes)
@@ -32,23 +33,29 @@ struct ListingCacheMiddleware: ServerMiddleware {
     }
 }
 
-/// The encoded listings and the views they were made from.
+/// The encoded listings of each user and the views they were made from.
 final class ListingCache: Sendable {
     enum Listing: Hashable {
         case bridges
         case accounts
     }
 
-    private let entries = Mutex<[Listing: (views: [BridgeView], bytes: [UInt8])]>([:])
+    private struct Key: Hashable {
+        var listing: Listing
+        var user: UserID
+    }
 
-    func bytes(of listing: Listing, for views: [BridgeView]) throws -> [UInt8] {
-        if let entry = entries.withLock({ $0[listing] }), entry.views == views { return entry.bytes }
+    private let entries = Mutex<[Key: (views: [BridgeView], bytes: [UInt8])]>([:])
+
+    func bytes(of listing: Listing, for views: [BridgeView], user: UserID) throws -> [UInt8] {
+        let key = Key(listing: listing, user: user)
+        if let entry = entries.withLock({ $0[key] }), entry.views == views { return entry.bytes }
         let bytes: [UInt8]
         switch listing {
         case .bridges: bytes = Array(try JSONEncoder.api.encode(Wire.bridgeList(views)))
         case .accounts: bytes = Array(try JSONEncoder.api.encode(Wire.accountList(views)))
         }
-        entries.withLock { $0[listing] = (views, bytes) }
+        entries.withLock { $0[key] = (views, bytes) }
         return bytes
     }
 }

@@ -27,9 +27,20 @@ public struct ServerConfiguration: Sendable {
     public var allowRemoteAccess = false
     /// The largest request body accepted; larger ones get 413.
     public var maxBodyBytes = 1 << 20
-    /// Live (unfinished) login sessions allowed per bridge and in all.
+    /// Live (unfinished) login sessions allowed per bridge, per user and in all.
     public var maxSessionsPerBridge = 32
+    public var maxSessionsPerUser = 16
     public var maxSessionsTotal = 256
+    /// Who the data of a single-person server belongs to: tokens and demo logins made before
+    /// there were users, the `BRIDGES_ACCESS_TOKEN` token, and the first start's token.
+    /// Defaults to the first bridge entry's `mautrix.userID`, else `@owner:localhost`.
+    public var owner = UserID.defaultOwner
+    /// The homeserver people sign in with (`matrix.homeserver`): a base URL, or a server name
+    /// whose `/.well-known/matrix/client` names it. `nil`: no Matrix sign-in.
+    public var matrixHomeserver: String?
+    /// Who may sign in (`users.allow`), as glob patterns over Matrix user IDs; `nil`: every
+    /// user the homeserver vouches for.
+    public var usersAllowed: [String]?
     /// Requests per minute per token; `nil` means the default: off on loopback, 600 otherwise.
     public var requestsPerMinute: Int?
     /// Events a `/v1/ws` subscriber may fall behind by before it is closed.
@@ -136,6 +147,8 @@ public struct ServerConfiguration: Sendable {
         configuration.maxSessionsPerBridge = try integer(
             "limits.sessionsPerBridge", default: configuration.maxSessionsPerBridge, minimum: 1)
         configuration.maxSessionsTotal = try integer("limits.sessionsTotal", default: configuration.maxSessionsTotal, minimum: 1)
+        configuration.maxSessionsPerUser = try integer(
+            "limits.sessionsPerUser", default: configuration.maxSessionsPerUser, minimum: 1)
         configuration.eventBufferSize = try integer("events.bufferSize", default: configuration.eventBufferSize, minimum: 16)
         configuration.eventRefresh = try seconds("events.refreshSeconds", default: configuration.eventRefresh)
         if reader.string(forKey: "limits.requestsPerMinute") != nil {
@@ -147,6 +160,16 @@ public struct ServerConfiguration: Sendable {
         configuration.mautrixBridges = try BridgeEntries.parse(
             file?.bridges ?? [], environment: ConfigReader(providers: Array(providers.prefix(2))),
             reservedIDs: configuration.demoEnabled ? DemoEnvironment.bridgeIDs : [])
+        if let owner = reader.string(forKey: "owner") {
+            guard let parsed = UserID(owner) else {
+                throw ConfigurationError("'owner' must be a Matrix user ID such as @alice:example.com, not '\(owner)'.")
+            }
+            configuration.owner = parsed
+        } else if let first = configuration.mautrixBridges.first?.userID {
+            configuration.owner = first
+        }
+        configuration.matrixHomeserver = reader.string(forKey: "matrix.homeserver").flatMap { $0.isEmpty ? nil : $0 }
+        configuration.usersAllowed = reader.stringArray(forKey: "users.allow")
         return configuration
     }
 }

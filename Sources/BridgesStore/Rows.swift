@@ -24,6 +24,7 @@ extension LoginSessionRecord.CodingKeys: ColumnExpression {}
 struct LoginRow: TimestampedRow {
     static let databaseTableName = "login"
 
+    var userID: UserID
     var bridgeID: String
     var loginID: String
     var data: Login
@@ -31,6 +32,7 @@ struct LoginRow: TimestampedRow {
 
     enum CodingKeys: String, CodingKey, ColumnExpression {
         case data
+        case userID = "user_id"
         case bridgeID = "bridge_id"
         case loginID = "login_id"
         case updatedAt = "updated_at"
@@ -47,3 +49,19 @@ extension AccessTokenRecord: TimestampedRow {
 extension AccessTokenRecord.CodingKeys: ColumnExpression {}
 
 extension LoginSessionStatus: DatabaseValueConvertible {}
+
+/// Stored as the ID's text.
+extension UserID: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { rawValue.databaseValue }
+
+    public static func fromDatabaseValue(_ value: DatabaseValue) -> UserID? {
+        String.fromDatabaseValue(value).flatMap(UserID.init)
+    }
+}
+
+extension UserRecord: TimestampedRow {
+    public static let databaseTableName = "matrix_user"
+    public typealias Columns = CodingKeys
+}
+
+extension UserRecord.CodingKeys: ColumnExpression {}

@@ -4,33 +4,36 @@ import GRDB
 
 /// The embedded store: one SQLite file in WAL mode, written through GRDB.
 public final class SQLiteStore: Store {
-    private let database: any DatabaseWriter
+    let database: any DatabaseWriter
     /// Set for a database in a file, which other processes may change too.
-    private let tokenCache: TokenCache?
+    let tokenCache: TokenCache?
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    public convenience init(path: String) throws {
+    /// `owner` is who the tokens, logins and sessions of a database from before users belong to.
+    public convenience init(path: String, owner: UserID) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         // In WAL mode, NORMAL syncs at checkpoints instead of at every commit: a crash of the
         // process loses nothing committed, a power loss may lose the last commits. That is the
         // trade README states; FULL made every session start wait for the disk.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        try self.init(writer: DatabasePool(path: path, configuration: configuration), tokenCache: TokenCache(files: [path, path + "-wal"]))
+        try self.init(
+            writer: DatabasePool(path: path, configuration: configuration), owner: owner,
+            tokenCache: TokenCache(files: [path, path + "-wal"]))
     }
 
     /// An in-memory database, for tests.
-    public static func inMemory() throws -> SQLiteStore {
-        try SQLiteStore(writer: DatabaseQueue(), tokenCache: nil)
+    public static func inMemory(owner: UserID) throws -> SQLiteStore {
+        try SQLiteStore(writer: DatabaseQueue(), owner: owner, tokenCache: nil)
     }
 
-    private init(writer: any DatabaseWriter, tokenCache: TokenCache?) throws {
+    private init(writer: any DatabaseWriter, owner: UserID, tokenCache: TokenCache?) throws {
         database = writer
         self.tokenCache = tokenCache
-        try Self.migrator.migrate(writer)
+        try Self.migrator(owner: owner).migrate(writer)
     }
 
-    private static var migrator: DatabaseMigrator {
+    private static func migrator(owner: UserID) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(
@@ -62,6 +65,36 @@ public final class SQLiteStore: Store {
                     );
                     """)
         }
+        // Users: everything so far belonged to the one person the server served, the owner.
+        migrator.registerMigration("v2-users") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE matrix_user (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        created_at DOUBLE NOT NULL
+                    );
+                    INSERT INTO matrix_user (id, created_at) VALUES (?, ?);
+                    ALTER TABLE login_session ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
+                    UPDATE login_session SET user_id = ?;
+                    CREATE INDEX login_session_user ON login_session(user_id, status);
+                    CREATE TABLE login_by_user (
+                        user_id TEXT NOT NULL,
+                        bridge_id TEXT NOT NULL,
+                        login_id TEXT NOT NULL,
+                        data TEXT NOT NULL,
+                        updated_at DOUBLE NOT NULL,
+                        PRIMARY KEY (user_id, bridge_id, login_id)
+                    );
+                    INSERT INTO login_by_user (user_id, bridge_id, login_id, data, updated_at)
+                        SELECT ?, bridge_id, login_id, data, updated_at FROM login ORDER BY rowid;
+                    DROP TABLE login;
+                    ALTER TABLE login_by_user RENAME TO login;
+                    ALTER TABLE access_token ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
+                    UPDATE access_token SET user_id = ?;
+                    CREATE INDEX access_token_user ON access_token(user_id);
+                    """,
+                arguments: [owner.rawValue, Date().timeIntervalSince1970, owner.rawValue, owner.rawValue, owner.rawValue])
+        }
         return migrator
     }
 
@@ -83,10 +116,20 @@ public final class SQLiteStore: Store {
     }
 
     public func failUnfinishedSessions(with error: SessionError, at date: Date) async throws -> Int {
+        try await failUnfinished(LoginSessionRecord.all(), with: error, at: date)
+    }
+
+    public func failUnfinishedSessions(of user: UserID, with error: SessionError, at date: Date) async throws -> Int {
+        try await failUnfinished(LoginSessionRecord.filter(LoginSessionRecord.Columns.userID == user), with: error, at: date)
+    }
+
+    private func failUnfinished(
+        _ sessions: QueryInterfaceRequest<LoginSessionRecord>, with error: SessionError, at date: Date
+    ) async throws -> Int {
         let unfinished = LoginSessionStatus.allCases.filter { !$0.isTerminal }.map(\.rawValue)
         let encoded = String(decoding: try JSONEncoder().encode(error), as: UTF8.self)
         return try await database.write { db in
-            try LoginSessionRecord.filter(unfinished.contains(LoginSessionRecord.Columns.status)).updateAll(
+            try sessions.filter(unfinished.contains(LoginSessionRecord.Columns.status)).updateAll(
                 db, LoginSessionRecord.Columns.status.set(to: LoginSessionStatus.failed.rawValue),
                 LoginSessionRecord.Columns.error.set(to: encoded),
                 LoginSessionRecord.Columns.updatedAt.set(to: date.timeIntervalSince1970))
@@ -101,53 +144,22 @@ public final class SQLiteStore: Store {
 
     // MARK: - Logins
 
-    public func saveLogin(_ login: Login, bridgeID: String) async throws {
+    public func saveLogin(_ login: Login, bridgeID: String, user: UserID) async throws {
         try await database.write { db in
-            try LoginRow(bridgeID: bridgeID, loginID: login.loginID, data: login, updatedAt: Date()).upsert(db)
+            try LoginRow(userID: user, bridgeID: bridgeID, loginID: login.loginID, data: login, updatedAt: Date()).upsert(db)
         }
     }
 
-    public func logins(bridgeID: String) async throws -> [Login] {
+    public func logins(bridgeID: String, user: UserID) async throws -> [Login] {
         try await database.read { db in
-            try LoginRow.filter(LoginRow.Columns.bridgeID == bridgeID).order(Column.rowID).fetchAll(db).map(\.data)
+            try LoginRow.filter(LoginRow.Columns.userID == user && LoginRow.Columns.bridgeID == bridgeID)
+                .order(Column.rowID).fetchAll(db).map(\.data)
         }
     }
 
-    public func deleteLogin(bridgeID: String, loginID: String) async throws -> Bool {
+    public func deleteLogin(bridgeID: String, loginID: String, user: UserID) async throws -> Bool {
         try await database.write { db in
-            try LoginRow.deleteOne(db, key: ["bridge_id": bridgeID, "login_id": loginID])
+            try LoginRow.deleteOne(db, key: ["user_id": user.rawValue, "bridge_id": bridgeID, "login_id": loginID])
         }
-    }
-
-    // MARK: - Tokens
-
-    public func insertToken(_ token: AccessTokenRecord) async throws {
-        try await database.write { db in try token.insert(db) }
-        tokenCache?.invalidate()
-    }
-
-    public func tokens() async throws -> [AccessTokenRecord] {
-        try await database.read { db in
-            try AccessTokenRecord.order(AccessTokenRecord.Columns.createdAt).fetchAll(db)
-        }
-    }
-
-    /// Whether a token with this hash is stored, answered from memory while the files are unchanged.
-    public func hasToken(secretHash: String) async throws -> Bool {
-        guard let tokenCache else { return try await token(secretHash: secretHash) != nil }
-        return try await tokenCache.contains(secretHash) {
-            try await database.read { db in Set(try String.fetchAll(db, sql: "SELECT secret_hash FROM access_token")) }
-        }
-    }
-
-    public func token(secretHash: String) async throws -> AccessTokenRecord? {
-        try await database.read { db in
-            try AccessTokenRecord.filter(AccessTokenRecord.Columns.secretHash == secretHash).fetchOne(db)
-        }
-    }
-
-    public func deleteToken(id: String) async throws -> Bool {
-        defer { tokenCache?.invalidate() }
-        return try await database.write { db in try AccessTokenRecord.deleteOne(db, key: id) }
     }
 }

@@ -1,13 +1,13 @@
 import Foundation
 import Synchronization
 
-/// The token hashes in memory, so checking a request's token reads no database. Another process
+/// The tokens' hashes and grants in memory, so checking a request's token reads no database. Another process
 /// (`bridges token create|revoke`) may change the table, so the set is read again whenever the
 /// database files change on disk: a revoked token fails on the very next request.
 final class TokenCache: Sendable {
     private struct Snapshot {
         var stamp: [Int]
-        var hashes: Set<String>
+        var grants: [String: TokenGrant]
     }
 
     private let files: [String]
@@ -18,15 +18,15 @@ final class TokenCache: Sendable {
         self.files = files
     }
 
-    /// Whether `hash` is a stored token's; `load` reads every hash when the files changed.
-    func contains(_ hash: String, load: () async throws -> Set<String>) async throws -> Bool {
+    /// What the stored token with this hash grants; `load` reads every token when the files changed.
+    func grant(for hash: String, load: () async throws -> [String: TokenGrant]) async throws -> TokenGrant? {
         let stamp = Self.stamp(files)
-        if let hashes = snapshot.withLock({ $0?.stamp == stamp ? $0?.hashes : nil }) {
-            return hashes.contains(hash)
+        if let grants = snapshot.withLock({ $0?.stamp == stamp ? $0?.grants : nil }) {
+            return grants[hash]
         }
-        let hashes = try await load()
-        snapshot.withLock { $0 = Snapshot(stamp: stamp, hashes: hashes) }
-        return hashes.contains(hash)
+        let grants = try await load()
+        snapshot.withLock { $0 = Snapshot(stamp: stamp, grants: grants) }
+        return grants[hash]
     }
 
     /// Forgets the set, after a change made through this process.

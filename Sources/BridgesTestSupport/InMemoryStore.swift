@@ -6,8 +6,13 @@ import Synchronization
 public final class InMemoryStore: Store {
     private struct State {
         var sessions: [String: LoginSessionRecord] = [:]
-        /// Per bridge, in the order they were first saved, as the SQLite store answers them.
-        var logins: [String: [Login]] = [:]
+        /// Per user and bridge, in the order they were first saved, as the SQLite store answers them.
+        var logins: [LoginsKey: [Login]] = [:]
+    }
+
+    private struct LoginsKey: Hashable {
+        var user: UserID
+        var bridgeID: String
     }
 
     private let state = Mutex(State())
@@ -23,9 +28,19 @@ public final class InMemoryStore: Store {
     }
 
     public func failUnfinishedSessions(with error: SessionError, at date: Date) async throws -> Int {
+        failUnfinished(where: { _ in true }, with: error, at: date)
+    }
+
+    public func failUnfinishedSessions(of user: UserID, with error: SessionError, at date: Date) async throws -> Int {
+        failUnfinished(where: { $0.userID == user }, with: error, at: date)
+    }
+
+    private func failUnfinished(
+        where chosen: (LoginSessionRecord) -> Bool, with error: SessionError, at date: Date
+    ) -> Int {
         state.withLock { state in
             var count = 0
-            for (id, record) in state.sessions where !record.status.isTerminal {
+            for (id, record) in state.sessions where !record.status.isTerminal && chosen(record) {
                 state.sessions[id]?.status = .failed
                 state.sessions[id]?.error = error
                 state.sessions[id]?.updatedAt = date
@@ -43,26 +58,28 @@ public final class InMemoryStore: Store {
         }
     }
 
-    public func saveLogin(_ login: Login, bridgeID: String) async throws {
+    public func saveLogin(_ login: Login, bridgeID: String, user: UserID) async throws {
+        let key = LoginsKey(user: user, bridgeID: bridgeID)
         state.withLock { state in
-            var logins = state.logins[bridgeID, default: []]
+            var logins = state.logins[key, default: []]
             if let index = logins.firstIndex(where: { $0.loginID == login.loginID }) {
                 logins[index] = login
             } else {
                 logins.append(login)
             }
-            state.logins[bridgeID] = logins
+            state.logins[key] = logins
         }
     }
 
-    public func logins(bridgeID: String) async throws -> [Login] {
-        state.withLock { $0.logins[bridgeID, default: []] }
+    public func logins(bridgeID: String, user: UserID) async throws -> [Login] {
+        state.withLock { $0.logins[LoginsKey(user: user, bridgeID: bridgeID), default: []] }
     }
 
-    public func deleteLogin(bridgeID: String, loginID: String) async throws -> Bool {
-        state.withLock { state in
-            guard let index = state.logins[bridgeID]?.firstIndex(where: { $0.loginID == loginID }) else { return false }
-            state.logins[bridgeID]?.remove(at: index)
+    public func deleteLogin(bridgeID: String, loginID: String, user: UserID) async throws -> Bool {
+        let key = LoginsKey(user: user, bridgeID: bridgeID)
+        return state.withLock { state in
+            guard let index = state.logins[key]?.firstIndex(where: { $0.loginID == loginID }) else { return false }
+            state.logins[key]?.remove(at: index)
             return true
         }
     }

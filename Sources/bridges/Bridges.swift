@@ -13,36 +13,23 @@ struct Bridges: AsyncParsableCommand {
         abstract: "Connect chat networks through the Beeper Desktop API's /v1/bridges resource.",
         discussion: """
             `bridges serve` runs the server (http://127.0.0.1:23373 by default) with built-in demo \
-            networks; `bridges token` manages its access tokens. The other commands are a client \
+            networks; `bridges user` and `bridges token` manage who may use it. The other commands are a client \
             for this server or for Beeper Desktop: they find the server in --base-url, then \
             BEEPER_BASE_URL, then http://localhost:23373, and the token in --token, then \
             BEEPER_ACCESS_TOKEN, then the local server's access-token file.
             """,
         subcommands: [
             ListBridges.self, ShowBridge.self, ListFlows.self, Connect.self, ListLogins.self, RemoveLogin.self,
-            ShowCapabilities.self, ListAccounts.self, Watch.self, Serve.self, Token.self,
+            ShowCapabilities.self, ListAccounts.self, Watch.self, Serve.self, User.self, Token.self,
         ])
-}
-
-/// Options every command that opens the server's data shares.
-struct DataOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Where the database and the access-token file live.", valueName: "path"))
-    var dataDir: String?
-
-    @Option(help: ArgumentHelp("A YAML configuration file; environment variables override it.", valueName: "file"))
-    var config: String?
-
-    var overrides: [String: String] {
-        dataDir.map { ["dataDir": $0] } ?? [:]
-    }
 }
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the Bridges server.",
         discussion: """
-            On first start it creates an access token, prints it once and writes it to \
-            <data-dir>/access-token (mode 0600). Stop it with Ctrl-C or SIGTERM; it finishes \
+            On first start it creates an access token for the owner (the `owner` setting), prints \
+            it once and writes it to <data-dir>/access-token (mode 0600). Stop it with Ctrl-C or SIGTERM; it finishes \
             requests in flight first.
             """)
 
@@ -82,12 +69,13 @@ struct Serve: AsyncParsableCommand {
 
         // The database holds who is signed in where: readable by its owner only.
         umask(0o077)
-        let store = try openDataDirectory(configuration.dataDirectory)
+        let store = try openDataDirectory(configuration.dataDirectory, owner: configuration.owner)
         let tokenFile = configuration.dataDirectory.appendingPathComponent("access-token")
-        let tokens = AccessTokens(store: store, environmentToken: configuration.environmentToken)
+        let tokens = AccessTokens(store: store, environmentToken: configuration.environmentToken, owner: configuration.owner)
         var createdToken: String?
         if try await tokens.list().isEmpty {
-            let (_, secret) = try await tokens.create(name: "default")
+            _ = try await store.addUser(configuration.owner, at: Date())
+            let (_, secret) = try await tokens.create(name: "default", for: configuration.owner)
             try writeSecretFile(secret + "\n", to: tokenFile)
             createdToken = secret
         }
@@ -109,86 +97,4 @@ struct Serve: AsyncParsableCommand {
         }
         try await app.runService()
     }
-}
-
-struct Token: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Manage the server's access tokens.",
-        subcommands: [Create.self, List.self, Revoke.self])
-
-    struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a token and print it (it is shown only once).")
-
-        @Option(help: "A name to recognise the token by.")
-        var name = "cli"
-
-        @OptionGroup var data: DataOptions
-
-        func run() async throws {
-            let tokens = try await openTokens(data)
-            let (record, secret) = try await tokens.create(name: name)
-            print(secret)
-            FileHandle.standardError.write(Data("Created token \(record.id) (\(record.name)).\n".utf8))
-        }
-    }
-
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tokens (their IDs, never their secrets).")
-
-        @OptionGroup var data: DataOptions
-
-        func run() async throws {
-            let records = try await openTokens(data).list()
-            if records.isEmpty {
-                print("No tokens.")
-                return
-            }
-            let formatter = ISO8601DateFormatter()
-            for record in records {
-                print("\(record.id)  \(formatter.string(from: record.createdAt))  \(record.name)")
-            }
-        }
-    }
-
-    struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token; it stops working at once.")
-
-        @Argument(help: "The token's ID, as `bridges token list` shows it.")
-        var id: String
-
-        @OptionGroup var data: DataOptions
-
-        func run() async throws {
-            guard try await openTokens(data).revoke(id: id) else {
-                throw ValidationError("No token with ID '\(id)'.")
-            }
-            print("Revoked \(id).")
-        }
-    }
-}
-
-private func loadConfiguration(_ file: String?, _ overrides: [String: String]) async throws -> ServerConfiguration {
-    do {
-        return try await ServerConfiguration.load(configFile: file, overrides: overrides)
-    } catch let error as ConfigurationError {
-        throw ValidationError(error.description)
-    }
-}
-
-private func openTokens(_ data: DataOptions) async throws -> AccessTokens {
-    let configuration = try await loadConfiguration(data.config, data.overrides)
-    umask(0o077)
-    return AccessTokens(store: try openDataDirectory(configuration.dataDirectory), environmentToken: nil)
-}
-
-/// Writes a file that only its owner may read, without a moment where others could.
-private func writeSecretFile(_ contents: String, to url: URL) throws {
-    let path = url.path
-    let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
-    defer { close(descriptor) }
-    fchmod(descriptor, 0o600)
-    let bytes = Array(contents.utf8)
-    let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-    guard written == bytes.count else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
 }

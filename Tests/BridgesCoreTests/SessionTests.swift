@@ -28,13 +28,13 @@ final class ScriptedConnector: BridgeConnector {
         self.submitClock = submitClock
     }
 
-    func describe() async -> BridgeDescriptor {
+    func describe(for user: UserID) async -> BridgeDescriptor {
         BridgeDescriptor(id: bridgeID, displayName: "Scripted", type: "scripted", provider: .local, supportsMultipleAccounts: true)
     }
-    func loginFlows() async throws -> [LoginFlow] { [LoginFlow(id: "only")] }
-    func capabilities() async throws -> JSONValue { [:] }
-    func logins() async throws -> [Login] { loginsMade.withLock { $0 } }
-    func removeLogin(_ loginID: String, scope: RemoveScope) async throws -> Login? { nil }
+    func loginFlows(for user: UserID) async throws -> [LoginFlow] { [LoginFlow(id: "only")] }
+    func capabilities(for user: UserID) async throws -> JSONValue { [:] }
+    func logins(for user: UserID) async throws -> [Login] { loginsMade.withLock { $0 } }
+    func removeLogin(_ loginID: String, scope: RemoveScope, for user: UserID) async throws -> Login? { nil }
 
     func startLogin(_ request: LoginStart) async throws -> StartedLogin {
         StartedLogin(process: Process(connector: self), firstStep: Self.inputStep)
@@ -95,12 +95,12 @@ func stepID(_ session: LoginSession) throws -> String {
     @Test func inputThenComplete() async throws {
         let connector = ScriptedConnector()
         let service = makeService(connector)
-        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
+        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil, for: .alice).session
         #expect(created.status == .waitingForInput)
         #expect(created.flowID == "only")
         let done = try await service.submit(
             bridgeID: "scripted", sessionID: created.id, stepID: try stepID(created),
-            StepSubmission(type: .userInput, fields: ["secret": "s"])
+            StepSubmission(type: .userInput, fields: ["secret": "s"]), for: .alice
         ).session
         #expect(done.status == .complete)
         #expect(done.loginID == "login-1")
@@ -112,16 +112,16 @@ func stepID(_ session: LoginSession) throws -> String {
     @Test func missingRequiredFieldIsRefusedAndChangesNothing() async throws {
         let connector = ScriptedConnector()
         let service = makeService(connector)
-        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
+        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil, for: .alice).session
         let error = await #expect(throws: BridgesError.self) {
             try await service.submit(
                 bridgeID: "scripted", sessionID: created.id, stepID: try stepID(created),
-                StepSubmission(type: .userInput, fields: ["note": "only the optional one"]))
+                StepSubmission(type: .userInput, fields: ["note": "only the optional one"]), for: .alice)
         }
         #expect(error?.kind == .unprocessable)
         #expect(error?.issues.map(\.path) == [[.key("body"), .key("fields"), .key("secret")]])
         #expect(connector.submits.withLock { $0 } == 0)
-        let after = try await service.session(bridgeID: "scripted", id: created.id).session
+        let after = try await service.session(bridgeID: "scripted", id: created.id, for: .alice).session
         #expect(after.status == .waitingForInput)
         #expect(after.currentStep?.id == created.currentStep?.id)
     }
@@ -130,14 +130,14 @@ func stepID(_ session: LoginSession) throws -> String {
         let held = ManualClock()
         let connector = ScriptedConnector(submitClock: held)
         let service = makeService(connector)
-        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
+        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil, for: .alice).session
         let id = try stepID(created)
         let results = try await withThrowingTaskGroup(of: LoginSessionStatus.self) { group in
             for _ in 0..<5 {
                 group.addTask {
                     try await service.submit(
                         bridgeID: "scripted", sessionID: created.id, stepID: id,
-                        StepSubmission(type: .userInput, fields: ["secret": "s"])
+                        StepSubmission(type: .userInput, fields: ["secret": "s"]), for: .alice
                     ).session.status
                 }
             }
@@ -150,7 +150,7 @@ func stepID(_ session: LoginSession) throws -> String {
         #expect(connector.submits.withLock { $0 } == 1)
         // And once more, after the fact: still the same answer, still applied once.
         let again = try await service.submit(
-            bridgeID: "scripted", sessionID: created.id, stepID: id, StepSubmission(type: .userInput, fields: ["secret": "s"]))
+            bridgeID: "scripted", sessionID: created.id, stepID: id, StepSubmission(type: .userInput, fields: ["secret": "s"]), for: .alice)
         #expect(again.session.status == .complete)
         #expect(connector.submits.withLock { $0 } == 1)
     }
@@ -158,10 +158,10 @@ func stepID(_ session: LoginSession) throws -> String {
     @Test func connectorFailureEndsTheSession() async throws {
         let connector = ScriptedConnector(outcome: .fail)
         let service = makeService(connector)
-        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
+        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil, for: .alice).session
         let failed = try await service.submit(
             bridgeID: "scripted", sessionID: created.id, stepID: try stepID(created),
-            StepSubmission(type: .userInput, fields: ["secret": "s"])
+            StepSubmission(type: .userInput, fields: ["secret": "s"]), for: .alice
         ).session
         #expect(failed.status == .failed)
         #expect(failed.error == SessionError(code: "nope", message: "Refused."))
@@ -169,7 +169,7 @@ func stepID(_ session: LoginSession) throws -> String {
         #expect(connector.cancels.withLock { $0 } == 1)
         let error = await #expect(throws: BridgesError.self) {
             try await service.submit(
-                bridgeID: "scripted", sessionID: created.id, stepID: "input.9", StepSubmission(type: .userInput))
+                bridgeID: "scripted", sessionID: created.id, stepID: "input.9", StepSubmission(type: .userInput), for: .alice)
         }
         #expect(error?.code == "login_session_finished")
     }
@@ -178,10 +178,10 @@ func stepID(_ session: LoginSession) throws -> String {
         let clock = ManualClock()
         let connector = ScriptedConnector(outcome: .display)
         let service = makeService(connector, policy: SessionPolicy(displayWait: .seconds(20)), clock: clock)
-        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
+        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil, for: .alice).session
         let shown = try await service.submit(
             bridgeID: "scripted", sessionID: created.id, stepID: try stepID(created),
-            StepSubmission(type: .userInput, fields: ["secret": "s"])
+            StepSubmission(type: .userInput, fields: ["secret": "s"]), for: .alice
         ).session
         #expect(shown.status == .waitingForDisplay)
         let displayID = try stepID(shown)
@@ -189,7 +189,7 @@ func stepID(_ session: LoginSession) throws -> String {
         // Nothing happens: the wait ends at its bound, and not before, with the same step.
         let unchanged = Task {
             try await service.submit(
-                bridgeID: "scripted", sessionID: created.id, stepID: displayID, StepSubmission(type: .displayAndWait)
+                bridgeID: "scripted", sessionID: created.id, stepID: displayID, StepSubmission(type: .displayAndWait), for: .alice
             ).session
         }
         await clock.waitForSleepers(1)
@@ -201,7 +201,7 @@ func stepID(_ session: LoginSession) throws -> String {
         // The connector moves on while a client waits: the wait returns the new step.
         let waited = Task {
             try await service.submit(
-                bridgeID: "scripted", sessionID: created.id, stepID: displayID, StepSubmission(type: .displayAndWait)
+                bridgeID: "scripted", sessionID: created.id, stepID: displayID, StepSubmission(type: .displayAndWait), for: .alice
             ).session
         }
         await clock.waitForSleepers(1)
@@ -216,14 +216,14 @@ func stepID(_ session: LoginSession) throws -> String {
         let clock = ManualClock()
         let connector = ScriptedConnector()
         let service = makeService(connector, policy: SessionPolicy(idleTimeout: .seconds(600)), clock: clock)
-        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
+        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil, for: .alice).session
         clock.advance(by: .seconds(599))
         await service.maintain()
-        #expect(try await service.session(bridgeID: "scripted", id: created.id).session.status == .waitingForInput)
+        #expect(try await service.session(bridgeID: "scripted", id: created.id, for: .alice).session.status == .waitingForInput)
         // That read was a touch: the idle time starts again from here.
         clock.advance(by: .seconds(601))
         await service.maintain()
-        let session = try await service.session(bridgeID: "scripted", id: created.id).session
+        let session = try await service.session(bridgeID: "scripted", id: created.id, for: .alice).session
         #expect(session.status == .failed)
         #expect(session.error?.code == "session_expired")
         #expect(session.error?.message.contains("10 minutes") == true)
@@ -235,28 +235,28 @@ func stepID(_ session: LoginSession) throws -> String {
         let store = InMemoryStore()
         let connector = ScriptedConnector()
         let service = makeService(connector, store: store, policy: SessionPolicy(finishedRetention: .seconds(60)), clock: clock)
-        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
-        _ = try await service.cancelSession(bridgeID: "scripted", id: created.id)
+        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil, for: .alice).session
+        _ = try await service.cancelSession(bridgeID: "scripted", id: created.id, for: .alice)
         clock.advance(by: .seconds(61))
         await service.maintain()
         // Only the record is left: a re-sent cancel still answers the cancelled session, a
         // submit answers that the session is over.
-        #expect(try await service.cancelSession(bridgeID: "scripted", id: created.id).session.status == .cancelled)
+        #expect(try await service.cancelSession(bridgeID: "scripted", id: created.id, for: .alice).session.status == .cancelled)
         let error = await #expect(throws: BridgesError.self) {
             try await service.submit(
-                bridgeID: "scripted", sessionID: created.id, stepID: try stepID(created), StepSubmission(type: .userInput))
+                bridgeID: "scripted", sessionID: created.id, stepID: try stepID(created), StepSubmission(type: .userInput), for: .alice)
         }
         #expect(error?.code == "login_session_finished")
     }
 
     @Test func cancellingAFinishedSessionIsAConflict() async throws {
         let service = makeService(ScriptedConnector())
-        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
+        let created = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil, for: .alice).session
         _ = try await service.submit(
             bridgeID: "scripted", sessionID: created.id, stepID: try stepID(created),
-            StepSubmission(type: .userInput, fields: ["secret": "s"]))
+            StepSubmission(type: .userInput, fields: ["secret": "s"]), for: .alice)
         let error = await #expect(throws: BridgesError.self) {
-            try await service.cancelSession(bridgeID: "scripted", id: created.id)
+            try await service.cancelSession(bridgeID: "scripted", id: created.id, for: .alice)
         }
         #expect(error?.code == "login_session_finished")
         #expect(error?.details?["status"] == .string("complete"))
@@ -264,28 +264,28 @@ func stepID(_ session: LoginSession) throws -> String {
 
     @Test func sessionCapsCountOnlyUnfinishedSessions() async throws {
         let service = makeService(ScriptedConnector(), policy: SessionPolicy(maxLivePerBridge: 2, maxLiveTotal: 2))
-        let first = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
-        _ = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil)
+        let first = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil, for: .alice).session
+        _ = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil, for: .alice)
         let error = await #expect(throws: BridgesError.self) {
-            try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil)
+            try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil, for: .alice)
         }
         #expect(error?.code == "too_many_login_sessions")
-        _ = try await service.cancelSession(bridgeID: "scripted", id: first.id)
-        _ = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil)
+        _ = try await service.cancelSession(bridgeID: "scripted", id: first.id, for: .alice)
+        _ = try await service.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil, for: .alice)
     }
 
     @Test func unfinishedSessionsFailAfterARestart() async throws {
         let store = InMemoryStore()
         let first = makeService(ScriptedConnector(), store: store)
-        let created = try await first.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil).session
+        let created = try await first.createSession(bridgeID: "scripted", flowID: nil, loginID: nil, accountID: nil, for: .alice).session
         let second = makeService(ScriptedConnector(), store: store)
         try await second.recoverAfterRestart()
-        let after = try await second.session(bridgeID: "scripted", id: created.id).session
+        let after = try await second.session(bridgeID: "scripted", id: created.id, for: .alice).session
         #expect(after.status == .failed)
         #expect(after.error?.code == "server_restarted")
         let error = await #expect(throws: BridgesError.self) {
             try await second.submit(
-                bridgeID: "scripted", sessionID: created.id, stepID: try stepID(created), StepSubmission(type: .userInput))
+                bridgeID: "scripted", sessionID: created.id, stepID: try stepID(created), StepSubmission(type: .userInput), for: .alice)
         }
         #expect(error?.kind == .conflict)
     }

@@ -25,11 +25,11 @@ struct MautrixHarness {
         let clock = ManualClock()
         let connector = MautrixConnector(
             configuration: MautrixBridgeConfiguration(
-                id: "sh-dummy", url: url, sharedSecret: secret ?? fake.secret, userID: fake.userID,
+                id: "sh-dummy", url: url, sharedSecret: secret ?? fake.secret,
                 connectTimeout: .seconds(2), readTimeout: readTimeout),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: AnyClock(clock))
         let service = BridgesService(
-            connectors: [connector], store: try SQLiteStore.inMemory(), policy: SessionPolicy(displayWait: displayWait),
+            connectors: [connector], store: try SQLiteStore.inMemory(owner: .alice), policy: SessionPolicy(displayWait: displayWait),
             listingTimeout: .seconds(1), clock: serviceClock,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let harness = MautrixHarness(fake: fake, service: service, connector: connector, clock: clock)
@@ -45,18 +45,18 @@ struct MautrixHarness {
     }
 
     func start(_ flowID: String? = "password", loginID: String? = nil) async throws -> LoginSession {
-        try await service.createSession(bridgeID: "sh-dummy", flowID: flowID, loginID: loginID, accountID: nil).session
+        try await service.createSession(bridgeID: "sh-dummy", flowID: flowID, loginID: loginID, accountID: nil, for: .alice).session
     }
 
     func submit(_ session: LoginSession, _ fields: [String: String], type: StepKind = .userInput) async throws -> LoginSession {
         try await service.submit(
             bridgeID: "sh-dummy", sessionID: session.id, stepID: try #require(session.currentStep?.id),
-            StepSubmission(type: type, fields: fields)
+            StepSubmission(type: type, fields: fields), for: .alice
         ).session
     }
 
     func current(_ session: LoginSession) async throws -> LoginSession {
-        try await service.session(bridgeID: "sh-dummy", id: session.id).session
+        try await service.session(bridgeID: "sh-dummy", id: session.id, for: .alice).session
     }
 
     /// Reads the session until `condition` holds, for changes the background long-poll makes;
@@ -86,15 +86,15 @@ struct MautrixHarness {
     @Test(arguments: generations)
     func bridgeFlowsAndCapabilities(generation: FakeProvisioningServer.Generation) async throws {
         try await MautrixHarness.run(generation) { h in
-            let bridge = try await h.service.bridge("sh-dummy")
+            let bridge = try await h.service.bridge("sh-dummy", for: .alice)
             #expect(bridge.status == .available)
             #expect(bridge.descriptor.displayName == "Dummy")
             #expect(bridge.descriptor.type == "dummy")
             #expect(bridge.descriptor.provider == .selfHosted)
-            let flows = try await h.service.loginFlows(bridgeID: "sh-dummy")
+            let flows = try await h.service.loginFlows(bridgeID: "sh-dummy", for: .alice)
             #expect(flows.first?.id == "password")
             #expect(flows.contains { $0.id == "qr" })
-            let capabilities = try await h.service.capabilities(bridgeID: "sh-dummy")
+            let capabilities = try await h.service.capabilities(bridgeID: "sh-dummy", for: .alice)
             guard case .object(let object) = capabilities else {
                 Issue.record("capabilities are not an object")
                 return
@@ -128,14 +128,14 @@ struct MautrixHarness {
             let before = h.stepRequests().count
             let again = try await h.service.submit(
                 bridgeID: "sh-dummy", sessionID: session.id, stepID: try #require(session.currentStep?.id),
-                StepSubmission(type: .userInput, fields: ["username": "alice-remote", "password": "hunter2"]))
+                StepSubmission(type: .userInput, fields: ["username": "alice-remote", "password": "hunter2"]), for: .alice)
             #expect(again.session.status == .complete)
             #expect(h.stepRequests().count == before)
 
-            let logins = try await h.service.logins(bridgeID: "sh-dummy").logins
+            let logins = try await h.service.logins(bridgeID: "sh-dummy", for: .alice).logins
             #expect(logins.map(\.loginID) == ["alice-remote"])
             #expect(logins.first?.removeScopes == [.allDevices])
-            let account = try await h.service.account("sh-dummy_alice-remote")
+            let account = try await h.service.account("sh-dummy_alice-remote", for: .alice)
             #expect(account.account.status == .connected)
         }
     }
@@ -177,7 +177,7 @@ struct MautrixHarness {
             let error = await #expect(throws: BridgesError.self) {
                 try await h.service.submit(
                     bridgeID: "sh-dummy", sessionID: session.id, stepID: "com.beeper.dummy.wrongstep",
-                    StepSubmission(type: .userInput, fields: ["username": "x", "password": "y"]))
+                    StepSubmission(type: .userInput, fields: ["username": "x", "password": "y"]), for: .alice)
             }
             #expect(error?.kind == .conflict)
             #expect(h.stepRequests().isEmpty)
@@ -243,7 +243,7 @@ struct MautrixHarness {
         try await MautrixHarness.run(generation) { h in
             let session = try await h.start("qr")
             await h.fake.waitForLongPolls(1)
-            _ = try await h.service.cancelSession(bridgeID: "sh-dummy", id: session.id)
+            _ = try await h.service.cancelSession(bridgeID: "sh-dummy", id: session.id, for: .alice)
             let after = try await h.current(session)
             #expect(after.status == .cancelled)
             if generation == .new {
@@ -256,7 +256,7 @@ struct MautrixHarness {
             h.fake.scanQR()
             #expect(h.fake.loginIDs.isEmpty)
             h.expireWhoami()
-            #expect(try await h.service.logins(bridgeID: "sh-dummy").logins.isEmpty)
+            #expect(try await h.service.logins(bridgeID: "sh-dummy", for: .alice).logins.isEmpty)
         }
     }
 
@@ -265,7 +265,6 @@ struct MautrixHarness {
         try await MautrixHarness.run(.new, serviceClock: AnyClock(serviceClock)) { h in
             let first = try await h.start()
             _ = try await h.submit(first, ["username": "dropped", "password": "pw"])
-            await h.service.seedEvents(where: { _ in true })
             let refresh = Task { await h.service.runEventRefresh(every: .seconds(30)) }
             defer { refresh.cancel() }
 
@@ -277,7 +276,7 @@ struct MautrixHarness {
             await serviceClock.waitForSleeper(dueIn: .seconds(30))
             #expect(h.fake.requests.count == asked)
 
-            let events = h.service.events.subscribe(capacity: 16)
+            let events = await h.service.subscribe(for: .alice, capacity: 16)
             defer { events.cancel() }
             h.fake.setState(loginID: "dropped", stateEvent: "BAD_CREDENTIALS", message: "Password changed")
             h.expireWhoami()
@@ -311,10 +310,10 @@ struct MautrixHarness {
             h.fake.setState(loginID: "alice-remote", stateEvent: "BAD_CREDENTIALS", message: "Password changed")
             // The whoami answer is cached for a moment.
             h.expireWhoami()
-            let broken = try await h.service.account("sh-dummy_alice-remote")
+            let broken = try await h.service.account("sh-dummy_alice-remote", for: .alice)
             #expect(broken.account.status == .reconnectRequired)
             #expect(broken.account.statusText == "Password changed")
-            let login = try await h.service.login(bridgeID: "sh-dummy", loginID: "alice-remote").login
+            let login = try await h.service.login(bridgeID: "sh-dummy", loginID: "alice-remote", for: .alice).login
             #expect(login.status == .needsLogin)
 
             let reconnect = try await h.start(loginID: "alice-remote")
@@ -323,12 +322,12 @@ struct MautrixHarness {
             #expect(done.status == .complete)
             #expect(done.login?.status == .connected)
 
-            let removed = try await h.service.removeLogin(bridgeID: "sh-dummy", loginID: "alice-remote", scope: .allDevices)
+            let removed = try await h.service.removeLogin(bridgeID: "sh-dummy", loginID: "alice-remote", scope: .allDevices, for: .alice)
             #expect(removed.affectedAccountIDs == ["sh-dummy_alice-remote"])
             #expect(h.fake.requests.contains { $0.contains("/logout/alice-remote") })
-            #expect(try await h.service.logins(bridgeID: "sh-dummy").logins.isEmpty)
+            #expect(try await h.service.logins(bridgeID: "sh-dummy", for: .alice).logins.isEmpty)
             let wrongScope = await #expect(throws: BridgesError.self) {
-                try await h.service.removeLogin(bridgeID: "sh-dummy", loginID: "nobody", scope: .currentDevice)
+                try await h.service.removeLogin(bridgeID: "sh-dummy", loginID: "nobody", scope: .currentDevice, for: .alice)
             }
             #expect(wrongScope?.kind == .notFound)
         }
@@ -351,7 +350,7 @@ struct MautrixHarness {
             _ = try await h.submit(session, ["username": "dora", "password": "pw"])
             h.fake.setState(loginID: "dora", stateEvent: event, userAction: action)
             h.expireWhoami()
-            let found = try await h.service.login(bridgeID: "sh-dummy", loginID: "dora").login
+            let found = try await h.service.login(bridgeID: "sh-dummy", loginID: "dora", for: .alice).login
             #expect(found.status == login)
             #expect(found.accounts.first?.status == account)
         }
@@ -362,7 +361,7 @@ struct MautrixHarness {
             let session = try await h.start()
             _ = try await h.submit(session, ["username": "erin", "password": "pw"])
             func status() async throws -> LoginStatus {
-                try await h.service.login(bridgeID: "sh-dummy", loginID: "erin").login.status
+                try await h.service.login(bridgeID: "sh-dummy", loginID: "erin", for: .alice).login.status
             }
             func whoamiRequests() -> Int { h.fake.requests.filter { $0.contains("/v3/whoami") }.count }
             #expect(try await status() == .connected)
@@ -379,11 +378,11 @@ struct MautrixHarness {
 
     @Test func wrongSecretListsTheBridgeAsUnavailableAndAnswers502() async throws {
         try await MautrixHarness.run(.old, secret: "not-the-secret-0123456789") { h in
-            let bridge = try await h.service.bridge("sh-dummy")
+            let bridge = try await h.service.bridge("sh-dummy", for: .alice)
             #expect(bridge.status == .temporarilyUnavailable)
             #expect(bridge.statusText?.contains("M_UNKNOWN_TOKEN") == true)
             #expect(bridge.statusText?.contains("not-the-secret") == false)
-            let error = await #expect(throws: BridgesError.self) { try await h.service.loginFlows(bridgeID: "sh-dummy") }
+            let error = await #expect(throws: BridgesError.self) { try await h.service.loginFlows(bridgeID: "sh-dummy", for: .alice) }
             #expect(error?.kind == .upstream)
             #expect(error?.code == "bridge_auth_failed")
         }
@@ -398,7 +397,7 @@ struct MautrixHarness {
             #expect(failed.status == .failed)
             await h.fake.settle()
             h.expireWhoami()
-            let down = try await h.service.bridge("sh-dummy")
+            let down = try await h.service.bridge("sh-dummy", for: .alice)
             #expect(down.status == .temporarilyUnavailable)
             let unreachable = await #expect(throws: BridgesError.self) { try await h.start() }
             #expect(unreachable?.kind == .upstream)
@@ -406,7 +405,7 @@ struct MautrixHarness {
             h.fake.setFault(.none)
             await h.fake.settle()
             h.expireWhoami()
-            let back = try await h.service.bridge("sh-dummy")
+            let back = try await h.service.bridge("sh-dummy", for: .alice)
             #expect(back.status == .available)
         }
     }
@@ -417,7 +416,7 @@ struct MautrixHarness {
         let listingClock = ManualClock()
         try await MautrixHarness.run(.new, readTimeout: .seconds(60), serviceClock: AnyClock(listingClock)) { h in
             h.fake.setFault(.hang)
-            let listing = Task { await h.service.bridges() }
+            let listing = Task { await h.service.bridges(for: .alice) }
             await listingClock.waitForSleeper(dueIn: .seconds(1))
             listingClock.advance(by: .seconds(1))
             let bridges = await listing.value
@@ -429,7 +428,7 @@ struct MautrixHarness {
     @Test func aBridgeThatNeverAnswersFailsWithTheReadTimeout() async throws {
         try await MautrixHarness.run(.new, readTimeout: .seconds(1)) { h in
             h.fake.setFault(.hang)
-            let error = await #expect(throws: BridgesError.self) { try await h.service.loginFlows(bridgeID: "sh-dummy") }
+            let error = await #expect(throws: BridgesError.self) { try await h.service.loginFlows(bridgeID: "sh-dummy", for: .alice) }
             #expect(error?.kind == .upstream)
             #expect(error?.message.contains("did not answer in time") == true)
         }
@@ -466,7 +465,7 @@ struct MautrixHarness {
     @Test func garbageIsAnUpstreamError() async throws {
         try await MautrixHarness.run(.new) { h in
             h.fake.setFault(.garbage)
-            let error = await #expect(throws: BridgesError.self) { try await h.service.loginFlows(bridgeID: "sh-dummy") }
+            let error = await #expect(throws: BridgesError.self) { try await h.service.loginFlows(bridgeID: "sh-dummy", for: .alice) }
             #expect(error?.kind == .upstream)
             #expect(error?.code == "invalid_bridge_response")
         }

@@ -87,7 +87,7 @@ import Testing
         #expect(bridge.displayName == "WhatsApp")
         #expect(bridge.url == "http://127.0.0.1:29319")
         #expect(bridge.sharedSecret == "from-the-environment-0123")
-        #expect(bridge.userID == "@alice:example.com")
+        #expect(bridge.userID == UserID("@alice:example.com"))
         #expect(bridge.provider == .selfHosted)
         #expect(bridge.readTimeout == .seconds(12))
     }

@@ -136,7 +136,7 @@ struct TestFailure: Error, CustomStringConvertible {
             #expect(completed.status == .complete)
             #expect(completed.login?.loginID == "ivy")
         }
-        #expect(try await SQLiteStore(path: directory.appendingPathComponent("bridges.sqlite").path).integrityProblems().isEmpty)
+        #expect(try await SQLiteStore(path: directory.appendingPathComponent("bridges.sqlite").path, owner: .defaultOwner).integrityProblems().isEmpty)
     }
 
     @Test func typedSecretsReachNeitherDiskNorLogs() async throws {

@@ -19,6 +19,9 @@ struct TestServer {
     let client: Client
     let baseURL: String
     let token: String
+    /// The server's database, for tests that add users and tokens.
+    let store: SQLiteStore
+    let owner: UserID
 
     /// Starts a server on an ephemeral port, runs `body`, and stops the server. Tests about
     /// time pass a `ManualClock` and move it themselves.
@@ -35,19 +38,32 @@ struct TestServer {
         configuration.demoNothingDelay = .milliseconds(300)
         configuration.displayWait = .seconds(5)
         configure(&configuration)
-        let store = try openDataDirectory(directory)
+        let store = try openDataDirectory(directory, owner: configuration.owner)
         var logger = Logger(label: "test") { label in logs.map { $0.handler(label: label) } ?? SwiftLogNoOpLogHandler() }
         logger.logLevel = .trace
         let app = try await buildApplication(configuration: configuration, components: ServerComponents(store: store, clock: clock), logger: logger)
         let token = configuration.environmentToken ?? ""
+        let owner = configuration.owner
         return try await app.test(.live) { testClient in
             let port = testClient.port ?? 0
             let baseURL = "http://127.0.0.1:\(port)"
             let client = Client(
                 serverURL: URL(string: baseURL)!, transport: AsyncHTTPClientTransport(),
                 middlewares: [BearerTokenMiddleware(token: token)])
-            return try await body(TestServer(client: client, baseURL: baseURL, token: token))
+            return try await body(
+                TestServer(client: client, baseURL: baseURL, token: token, store: store, owner: owner))
         }
+    }
+
+    /// A new user with a token of their own, and a client that acts as them.
+    func user(_ id: UserID) async throws -> (client: Client, token: String) {
+        _ = try await store.addUser(id, at: Date())
+        let tokens = AccessTokens(store: store, environmentToken: nil, owner: owner)
+        let (_, secret) = try await tokens.create(name: "test", for: id)
+        let client = Client(
+            serverURL: URL(string: baseURL)!, transport: AsyncHTTPClientTransport(),
+            middlewares: [BearerTokenMiddleware(token: secret)])
+        return (client, secret)
     }
 
     /// A raw request, for what the generated client cannot send (malformed bodies, no token).
