@@ -168,6 +168,33 @@ extension BridgesError {
             message: "This token comes from the server's BRIDGES_ACCESS_TOKEN setting; remove it there to revoke it.")
     }
 
+    public static func invalidSignIn(_ message: String) -> BridgesError {
+        BridgesError(.badRequest, code: "invalid_signin_request", message: message)
+    }
+
+    /// Wrong user ID, password or Matrix token: one answer for all, so it tells nobody which.
+    public static func wrongCredentials(_ message: String) -> BridgesError {
+        BridgesError(.unauthorized, code: "invalid_credentials", message: message)
+    }
+
+    public static func userNotAllowed(_ user: UserID) -> BridgesError {
+        BridgesError(
+            .forbidden, code: "user_not_allowed",
+            message: "\(user) may not use this server; its operator decides who may (users.allow).")
+    }
+
+    public static func tooManySignInAttempts(retryAfterSeconds seconds: Int) -> BridgesError {
+        BridgesError(
+            .tooManyRequests, code: "too_many_signin_attempts",
+            message: "Too many failed sign-in attempts; try again in \(seconds) s.", retryAfterSeconds: seconds)
+    }
+
+    /// The homeserver could not be asked, or answered something unusable; `transient` when
+    /// trying again later can help.
+    public static func homeserverFailed(_ message: String, code: String, transient: Bool) -> BridgesError {
+        BridgesError(.upstream, code: code, message: message, isTransient: transient)
+    }
+
     public static var signInNotConfigured: BridgesError {
         BridgesError(
             .notFound, code: "signin_not_configured",

@@ -8,6 +8,8 @@ import OpenAPIRuntime
 struct APIHandler: APIProtocol {
     let service: BridgesService
     let tokens: AccessTokens
+    /// Set when the server offers sign-in with a Matrix account.
+    let matrix: MatrixSignIn?
     let info: @Sendable () -> Components.Schemas.Info
     let spec: String
 

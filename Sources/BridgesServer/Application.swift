@@ -1,6 +1,7 @@
 import BridgesAPI
 import BridgesCore
 import BridgesDemo
+import BridgesMatrix
 import BridgesMautrix
 import BridgesStore
 import Foundation
@@ -13,7 +14,7 @@ import OpenAPIRuntime
 import ServiceLifecycle
 import Synchronization
 
-public typealias BridgesApplication = Application<RouterResponder<BasicRequestContext>>
+public typealias BridgesApplication = Application<RouterResponder<BridgesRequestContext>>
 
 /// What a running server is made of; tests build it with their own stores, connectors and clock.
 public struct ServerComponents: Sendable {
@@ -84,7 +85,8 @@ public func buildApplication(
     let routes = try RouteTable(spec: spec)
     let tokens = AccessTokens(
         store: components.users, environmentToken: configuration.environmentToken, owner: configuration.owner)
-    let router = Router()
+    let router = Router(context: BridgesRequestContext.self)
+    router.add(middleware: ClientAddressMiddleware())
     router.add(middleware: VersionHeaderMiddleware())
     router.add(middleware: ErrorMiddleware(routes: routes))
     router.add(middleware: BodyLimitMiddleware(limit: configuration.maxBodyBytes))
@@ -100,7 +102,12 @@ public func buildApplication(
     apiMiddlewares.append(EmptyBodyMiddleware())
     apiMiddlewares.append(ListingCacheMiddleware(service: service))
     let info = InfoCache(configuration: configuration)
-    let handler = APIHandler(service: service, tokens: tokens, info: { info.answer(port: portBox.value) }, spec: spec)
+    let matrix = configuration.matrixHomeserver.map { homeserver in
+        MatrixSignIn(
+            client: MatrixSignInClient(homeserver: homeserver, logger: logger), admission: configuration.signInAdmission,
+            users: components.users, tokens: tokens, attempts: SignInAttempts(clock: components.clock))
+    }
+    let handler = APIHandler(service: service, tokens: tokens, matrix: matrix, info: { info.answer(port: portBox.value) }, spec: spec)
     // Compact JSON: pretty-printing costs time on every answer and helps no client.
     try handler.registerHandlers(
         on: router, configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
@@ -123,7 +130,11 @@ public func buildApplication(
         server: GuardedUpgradeChannel.builder(
             webSocketRouter: webSocketRouter, configuration: .init(maxFrameSize: 1 << 20)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Bridges"),
-        services: [MaintenanceService(service: service, users: components.users, eventRefresh: configuration.eventRefresh)],
+        services: [
+            MaintenanceService(
+                service: service, users: components.users, eventRefresh: configuration.eventRefresh,
+                onShutdown: { await matrix?.client.shutdown() })
+        ],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             portBox.value = port
@@ -138,6 +149,8 @@ struct MaintenanceService: Service {
     let service: BridgesService
     let users: any UserStore
     let eventRefresh: Duration
+    /// Releases what the server holds besides the service (HTTP clients).
+    let onShutdown: @Sendable () async -> Void
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -148,6 +161,7 @@ struct MaintenanceService: Service {
             }
         }
         await service.shutdown()
+        await onShutdown()
     }
 
     /// `bridges user remove` runs in another process: this one learns of it from the store.

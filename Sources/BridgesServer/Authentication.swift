@@ -8,6 +8,8 @@ import OpenAPIRuntime
 /// Who a request acts for, resolved once at the edge from its token and read by the handlers.
 enum RequestCaller {
     @TaskLocal static var current: TokenGrant?
+    /// The client's IP address, where the connection shows it.
+    @TaskLocal static var address: String?
 
     /// The caller of an authenticated operation.
     static func required() throws -> TokenGrant {

@@ -11,7 +11,7 @@ struct DemoRoutes {
     let service: BridgesService
     let tokens: AccessTokens
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<BridgesRequestContext>) {
         let demo = router.group("demo")
         demo.get("scan/:token") { _, context in
             Self.response(await pages.approve(try context.parameters.require("token")))

@@ -1,5 +1,6 @@
 import BridgesCore
 import BridgesDemo
+import BridgesMatrix
 import BridgesMautrix
 import Configuration
 import Foundation
@@ -37,10 +38,10 @@ public struct ServerConfiguration: Sendable {
     public var owner = UserID.defaultOwner
     /// The homeserver people sign in with (`matrix.homeserver`): a base URL, or a server name
     /// whose `/.well-known/matrix/client` names it. `nil`: no Matrix sign-in.
-    public var matrixHomeserver: String?
-    /// Who may sign in (`users.allow`), as glob patterns over Matrix user IDs; `nil`: every
+    public var matrixHomeserver: HomeserverLocation?
+    /// Who may sign in (`users.allow`: glob patterns over Matrix user IDs); not set: every
     /// user the homeserver vouches for.
-    public var usersAllowed: [String]?
+    public var signInAdmission = SignInAdmission.homeserverUsers
     /// Requests per minute per token; `nil` means the default: off on loopback, 600 otherwise.
     public var requestsPerMinute: Int?
     /// Events a `/v1/ws` subscriber may fall behind by before it is closed.
@@ -168,8 +169,18 @@ public struct ServerConfiguration: Sendable {
         } else if let first = configuration.mautrixBridges.first?.userID {
             configuration.owner = first
         }
-        configuration.matrixHomeserver = reader.string(forKey: "matrix.homeserver").flatMap { $0.isEmpty ? nil : $0 }
-        configuration.usersAllowed = reader.stringArray(forKey: "users.allow")
+        if let homeserver = reader.string(forKey: "matrix.homeserver"), !homeserver.isEmpty {
+            guard let location = HomeserverLocation(homeserver) else {
+                throw ConfigurationError(
+                    "'matrix.homeserver' must be a base URL such as https://matrix.example.com or a server name such as example.com, not '\(homeserver)'.")
+            }
+            configuration.matrixHomeserver = location
+        }
+        do {
+            configuration.signInAdmission = try SignInAdmission(allow: reader.stringArray(forKey: "users.allow"))
+        } catch {
+            throw ConfigurationError("'users.allow': \(error)")
+        }
         return configuration
     }
 }
