@@ -14,13 +14,15 @@ struct Bridges: AsyncParsableCommand {
         discussion: """
             `bridges serve` runs the server (http://127.0.0.1:23373 by default) with built-in demo \
             networks; `bridges token` manages its access tokens. The other commands are a client \
-            for this server or for Beeper Desktop: they find the server in --base-url, then \
-            BEEPER_BASE_URL, then http://localhost:23373, and the token in --token, then \
-            BEEPER_ACCESS_TOKEN, then the local server's access-token file.
+            for this server or for Beeper Desktop: they find the server in --base-url (or \
+            --server), then BEEPER_BASE_URL, then http://localhost:23373, and the token in --token, \
+            then BEEPER_ACCESS_TOKEN, then the token `bridges signin` saved for that server, then \
+            the local server's access-token file.
             """,
         subcommands: [
             ListBridges.self, ShowBridge.self, ListFlows.self, Connect.self, ListLogins.self, RemoveLogin.self,
-            ShowCapabilities.self, ListAccounts.self, Watch.self, Serve.self, Token.self,
+            ShowCapabilities.self, ListAccounts.self, Watch.self, SignInCommand.self, SignOutCommand.self,
+            WhoAmICommand.self, Serve.self, Token.self,
         ])
 }
 
