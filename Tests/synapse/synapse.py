@@ -364,7 +364,9 @@ def start(
         )
     finally:
         stderr.close()
-    hs = Synapse(directory, port, server_name, secret, process.pid, None if detach else process, owns)
+    # Watched through its Popen even when detached: until it has exec'd, its /proc command line is
+    # still this script's, which `_is_synapse` would take for an exit.
+    hs = Synapse(directory, port, server_name, secret, process.pid, process, owns)
     hs._save_state()
     try:
         hs.wait_ready(ready_timeout)
@@ -430,7 +432,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(hs.register(args.localpart, args.password, admin=args.admin).user_id)
         elif args.command == "devices":
             print(json.dumps(attach(args.dir).devices(args.user_id), indent=2))
-    except (SynapseUnavailable, SynapseFailed) as error:
+    except (SynapseUnavailable, SynapseFailed, OSError) as error:
         print(f"synapse.py: {error}", file=sys.stderr)
         return 1
     return 0
