@@ -13,6 +13,7 @@ left behind.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
@@ -309,15 +310,18 @@ def test_cli_signin_asks_hides_the_password_and_keeps_the_token(
     user_id, password = new_user(homeserver, "cli")
     child = pexpect.spawn(CLI, ["signin", "--server", bridges.base_url], env=cli_env(tmp_path), encoding="utf-8",
                           timeout=30, dimensions=(40, 200))
+    seen = io.StringIO()
+    child.logfile_read = seen  # everything the terminal showed, to look for the password in
     child.expect("Matrix user ID")
     child.sendline(user_id)
     child.expect("Password")
     child.sendline(password)
     child.expect("Signed in")
     child.expect(pexpect.EOF)
-    transcript = child.before
     child.close()
+    transcript = seen.getvalue()
     assert child.exitstatus == 0, transcript
+    assert user_id in transcript
     assert password not in transcript
 
     file = credentials(tmp_path)
