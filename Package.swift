@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "BridgesServer",
             dependencies: [
-                "BridgesAPI", "BridgesCore", "BridgesStore", "BridgesDemo", "BridgesMautrix", "BridgesMatrix",
+                "BridgesAPI", "BridgesCore", "BridgesStore", "BridgesDemo", "BridgesMautrix", "BridgesMatrix", "HTTPTransport",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),

@@ -34,7 +34,8 @@ public struct BridgesClient: Sendable {
     /// The chat accounts connected through every bridge.
     public let accounts: Accounts
     let api: Client
-    let accessToken: String
+    /// `nil` for a client made with ``withoutAccessToken(baseURL:timeout:maxRetries:environment:)``.
+    let accessToken: String?
     let maxRetries: Int
     /// How ``events(bridgeIDs:loginSessionIDs:)`` waits before reconnecting; tests replace it so
     /// that nothing waits on the wall clock.
@@ -64,6 +65,25 @@ public struct BridgesClient: Sendable {
         guard let token = accessToken ?? environment["BEEPER_ACCESS_TOKEN"], !token.isEmpty else {
             throw .missingAccessToken
         }
+        try self.init(token: token, baseURL: baseURL, timeout: timeout, maxRetries: maxRetries, environment: environment)
+    }
+
+    /// A client that sends no token, for the calls that need none: ``info()`` and
+    /// ``signIn(userID:password:tokenName:)``, which is how a token is got in the first place.
+    /// Every other call answers ``APIStatusError/Kind/authentication``.
+    ///
+    /// - Parameters: as ``init(accessToken:baseURL:timeout:maxRetries:environment:)``.
+    /// - Throws: ``BridgesClientError/invalidBaseURL(_:)`` for a base URL that is not an http(s) URL.
+    public static func withoutAccessToken(
+        baseURL: String? = nil, timeout: Duration = .seconds(30), maxRetries: Int = 2,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(BridgesClientError) -> BridgesClient {
+        try BridgesClient(token: nil, baseURL: baseURL, timeout: timeout, maxRetries: maxRetries, environment: environment)
+    }
+
+    private init(
+        token: String?, baseURL: String?, timeout: Duration, maxRetries: Int, environment: [String: String]
+    ) throws(BridgesClientError) {
         let base = baseURL ?? environment["BEEPER_BASE_URL"] ?? Self.defaultBaseURL
         guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw .invalidBaseURL(base)
@@ -73,12 +93,10 @@ public struct BridgesClient: Sendable {
         self.maxRetries = max(0, maxRetries)
         let transport = ClassifyingTransport(
             base: AsyncHTTPClientTransport(configuration: .init(client: sdkHTTPClient, timeout: TimeAmount(timeout))))
-        api = Client(
-            serverURL: url, transport: transport,
-            middlewares: [
-                // Outermost first: the error body is read once the retries are spent.
-                ErrorBodyMiddleware(), RetryMiddleware(maxRetries: max(0, maxRetries)), BearerTokenMiddleware(token: token),
-            ])
+        // Outermost first: the error body is read once the retries are spent.
+        var middlewares: [any ClientMiddleware] = [ErrorBodyMiddleware(), RetryMiddleware(maxRetries: max(0, maxRetries))]
+        if let token { middlewares.append(BearerTokenMiddleware(token: token)) }
+        api = Client(serverURL: url, transport: transport, middlewares: middlewares)
         accounts = Accounts(api: api)
     }
 

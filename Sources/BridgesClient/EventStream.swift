@@ -48,7 +48,7 @@ extension BridgesClient {
     /// Where and how this client connects for events.
     var eventSource: EventSource {
         EventSource(
-            url: Self.webSocketURL(baseURL, path: eventsPath), token: accessToken, maxRetries: maxRetries, sleep: eventSleep)
+            url: Self.webSocketURL(baseURL, path: eventsPath), token: accessToken ?? "", maxRetries: maxRetries, sleep: eventSleep)
     }
 
     static func webSocketURL(_ base: URL, path: String) -> String {

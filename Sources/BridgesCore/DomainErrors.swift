@@ -177,10 +177,19 @@ extension BridgesError {
         BridgesError(.unauthorized, code: "invalid_credentials", message: message)
     }
 
-    public static func userNotAllowed(_ user: UserID) -> BridgesError {
+    /// Refused by `users.allow`, or not a user the homeserver may vouch for; `reason` says which.
+    public static func userNotAllowed(_ user: UserID? = nil, reason: String? = nil) -> BridgesError {
         BridgesError(
             .forbidden, code: "user_not_allowed",
-            message: "\(user) may not use this server; its operator decides who may (users.allow).")
+            message: reason ?? "\(user.map(\.rawValue) ?? "This user") may not use this server; its operator decides who may (users.allow).")
+    }
+
+    public static func userDeactivated(_ message: String) -> BridgesError {
+        BridgesError(.forbidden, code: "user_deactivated", message: message)
+    }
+
+    public static func homeserverRateLimited(_ message: String, retryAfterSeconds seconds: Int) -> BridgesError {
+        BridgesError(.tooManyRequests, code: "homeserver_rate_limited", message: message, retryAfterSeconds: seconds)
     }
 
     public static func tooManySignInAttempts(retryAfterSeconds seconds: Int) -> BridgesError {

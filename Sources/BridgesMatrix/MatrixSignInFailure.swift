@@ -55,7 +55,7 @@ public enum MatrixSignInFailure: Error, Sendable, Hashable, CustomStringConverti
     }
 
     /// Whole seconds, rounded up, so "try again in 0 s" is never said.
-    static func seconds(_ duration: Duration) -> Int64 {
+    public static func seconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         return attoseconds > 0 ? seconds + 1 : seconds
     }

@@ -1,5 +1,6 @@
 import BridgesCore
 import BridgesMatrix
+import HTTPTransport
 import BridgesStore
 import Foundation
 
@@ -79,17 +80,23 @@ struct MatrixSignIn: Sendable {
     /// The one mapping from the homeserver's answers to what the API says.
     static func domainError(_ failure: MatrixSignInFailure) -> BridgesError {
         switch failure {
-        case .wrongCredentials, .userMismatch, .guestAccount, .userDeactivated:
+        case .wrongCredentials:
             return .wrongCredentials(failure.description)
-        case .foreignUser(let user, _):
-            return .userNotAllowed(user)
+        case .foreignUser(let user, _), .guestAccount(let user):
+            return .userNotAllowed(user, reason: failure.description)
+        case .userMismatch:
+            return .userNotAllowed(reason: failure.description)
+        case .userDeactivated:
+            return .userDeactivated(failure.description)
         case .rateLimited(let retryAfter):
-            let seconds = retryAfter.map { Int($0.components.seconds) + 1 } ?? 30
-            return .tooManySignInAttempts(retryAfterSeconds: seconds)
-        case .unreachable:
-            return .homeserverFailed(failure.description, code: "homeserver_unreachable", transient: true)
-        case .unexpectedAnswer, .discoveryFailed:
+            let seconds = retryAfter.map { Int(MatrixSignInFailure.seconds($0)) } ?? 30
+            return .homeserverRateLimited(failure.description, retryAfterSeconds: max(1, seconds))
+        case .unreachable(let transport):
+            return .homeserverFailed(failure.description, code: "homeserver_unreachable", transient: transport.isTransient)
+        case .unexpectedAnswer:
             return .homeserverFailed(failure.description, code: "homeserver_error", transient: false)
+        case .discoveryFailed:
+            return .homeserverFailed(failure.description, code: "homeserver_discovery_failed", transient: false)
         }
     }
 }

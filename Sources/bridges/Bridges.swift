@@ -13,14 +13,16 @@ struct Bridges: AsyncParsableCommand {
         abstract: "Connect chat networks through the Beeper Desktop API's /v1/bridges resource.",
         discussion: """
             `bridges serve` runs the server (http://127.0.0.1:23373 by default) with built-in demo \
-            networks; `bridges user` and `bridges token` manage who may use it. The other commands are a client \
-            for this server or for Beeper Desktop: they find the server in --base-url, then \
-            BEEPER_BASE_URL, then http://localhost:23373, and the token in --token, then \
-            BEEPER_ACCESS_TOKEN, then the local server's access-token file.
+            networks; `bridges user` and `bridges token` manage who may use it. The other commands \
+            are a client for this server or for Beeper Desktop: they find the server in --base-url \
+            (or --server), then BEEPER_BASE_URL, then http://localhost:23373, and the token in \
+            --token, then BEEPER_ACCESS_TOKEN, then the token `bridges signin` saved for that \
+            server, then the local server's access-token file.
             """,
         subcommands: [
             ListBridges.self, ShowBridge.self, ListFlows.self, Connect.self, ListLogins.self, RemoveLogin.self,
-            ShowCapabilities.self, ListAccounts.self, Watch.self, Serve.self, User.self, Token.self,
+            ShowCapabilities.self, ListAccounts.self, Watch.self, SignInCommand.self, SignOutCommand.self,
+            WhoAmICommand.self, Serve.self, User.self, Token.self,
         ])
 }
 
