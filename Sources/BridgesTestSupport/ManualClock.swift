@@ -73,13 +73,13 @@ public final class ManualClock: Clock, Sendable {
         while sleeperCount < count { try? await Task.sleep(for: .milliseconds(1)) }
     }
 
-    /// Waits until a task sleeps until exactly `duration` from now: one particular timer, told
-    /// apart from the others (background loops) by its length.
-    public func waitForSleeper(dueIn duration: Duration) async {
-        while !state.withLock({ state in
+    /// Waits until `count` tasks sleep until exactly `duration` from now: particular timers, told
+    /// apart from the others (background loops) by their length.
+    public func waitForSleeper(dueIn duration: Duration, count: Int = 1) async {
+        while state.withLock({ state in
             let deadline = state.now.advanced(by: duration)
-            return state.sleepers.values.contains { $0.deadline == deadline }
-        }) {
+            return state.sleepers.values.count { $0.deadline == deadline }
+        }) < count {
             try? await Task.sleep(for: .milliseconds(1))
         }
     }
