@@ -95,10 +95,11 @@ let package = Package(
             swiftSettings: strict,
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
+        .target(name: "CurlParsing", swiftSettings: strict),
         .target(
             name: "BridgesClient",
             dependencies: [
-                "BridgesAPI", "HTTPTransport",
+                "BridgesAPI", "HTTPTransport", "CurlParsing",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
