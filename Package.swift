@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -80,7 +81,7 @@ let package = Package(
         .target(
             name: "BridgesServer",
             dependencies: [
-                "BridgesAPI", "BridgesCore", "BridgesStore", "BridgesDemo", "BridgesMautrix",
+                "BridgesAPI", "BridgesCore", "BridgesStore", "BridgesDemo", "BridgesMautrix", "BridgesWeb",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
@@ -94,6 +95,17 @@ let package = Package(
             ],
             swiftSettings: strict,
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+        .target(
+            name: "BridgesWeb",
+            dependencies: [
+                "BridgesCore", "QRCode", "CurlParsing",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Templates"), .copy("Assets")],
+            swiftSettings: strict
         ),
         .target(name: "CurlParsing", swiftSettings: strict),
         .target(
@@ -154,6 +166,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], swiftSettings: strict),
+        .testTarget(
+            name: "BridgesWebTests",
+            dependencies: [
+                "BridgesWeb", "BridgesCore", "BridgesDemo", "BridgesTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "BridgesClientTests",
             dependencies: [

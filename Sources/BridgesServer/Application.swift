@@ -3,6 +3,7 @@ import BridgesCore
 import BridgesDemo
 import BridgesMautrix
 import BridgesStore
+import BridgesWeb
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
@@ -107,13 +108,17 @@ public func buildApplication(
     if let demo {
         DemoRoutes(pages: DemoPages(environment: demo), service: service, tokens: tokens).register(on: router)
     }
+    let webPage = try await WebPage(
+        service: service, signIn: .accessTokens(tokens, store: components.tokens),
+        sessions: PageSessions(clock: components.clock), publicURL: { configuration.publicURL }, logger: logger)
+    webPage.register(on: router)
 
     let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
     webSocketRouter.add(middleware: VersionHeaderMiddleware())
     webSocketRouter.add(middleware: ErrorMiddleware(routes: routes))
     EventsSocket(
         service: service, tokens: tokens, bufferSize: configuration.eventBufferSize,
-        authenticationWindow: .seconds(10)
+        authenticationWindow: .seconds(10), pageUser: { await webPage.user(for: $0) }
     ).register(on: webSocketRouter)
 
     return Application(

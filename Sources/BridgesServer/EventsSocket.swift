@@ -18,6 +18,9 @@ struct EventsSocket {
     let bufferSize: Int
     /// How long a client without an `Authorization` header has to send its token.
     let authenticationWindow: Duration
+    /// The web page's hook (BridgesWeb): the user whose page session cookie the request
+    /// carries, only when its `Origin` is this server's own. Such a socket needs no token.
+    var pageUser: @Sendable (Request) async -> UserID? = { _ in nil }
 
     func register(on router: Router<BasicWebSocketRequestContext>) {
         let tokens = self.tokens
@@ -39,7 +42,7 @@ struct EventsSocket {
         let connection = EventsConnection(service: service, outbound: outbound, logger: logger, bufferSize: bufferSize)
         let tokens = self.tokens
         var authenticate: (@Sendable (String) async -> Bool)?
-        if request.headers[.authorization] == nil {
+        if request.headers[.authorization] == nil, await pageUser(request) == nil {
             authenticate = { @Sendable token in await tokens.isValid(token) }
         }
         try await connection.run(inbound: inbound, authenticate: authenticate, within: authenticationWindow)
