@@ -23,7 +23,7 @@ struct PageHarness: Sendable {
     let revoked: RevokedTokens
 
     static func run<Value: Sendable>(
-        clock: AnyClock = .continuous, password: Bool = false,
+        clock: AnyClock = .continuous, password: Bool = false, connectors extra: [any BridgeConnector] = [],
         _ body: @Sendable (PageHarness) async throws -> Value
     ) async throws -> Value {
         let store = InMemoryStore()
@@ -31,7 +31,7 @@ struct PageHarness: Sendable {
             options: DemoOptions(publicURL: { "http://localhost" }, qrRefresh: .seconds(3600), nothingDelay: .seconds(3600), clock: clock),
             store: store)
         let logger = Logger(label: "page-test") { _ in SwiftLogNoOpLogHandler() }
-        let service = BridgesService(connectors: demo.connectors(), store: store, clock: clock, logger: logger)
+        let service = BridgesService(connectors: demo.connectors() + extra, store: store, clock: clock, logger: logger)
         let revoked = RevokedTokens()
         let signIn = PageSignIn(
             token: { secret in secret == token ? PageIdentity(user: owner, tokenID: "tok_test") : nil },
@@ -49,6 +49,21 @@ struct PageHarness: Sendable {
             try await body(PageHarness(client: client, page: page, service: service, approvals: demo.approvals, revoked: revoked))
         }
     }
+}
+
+/// A bridge that cannot be reached, as a real one behind the network sometimes cannot.
+struct UnreachableConnector: BridgeConnector {
+    static let failure = BridgesError.upstream("The bridge at http://127.0.0.1:9 did not answer (connection refused).")
+
+    let bridgeID = "sh-down"
+    func describe() async -> BridgeDescriptor {
+        BridgeDescriptor(id: bridgeID, displayName: "Down Bridge", type: "down", provider: .selfHosted, supportsMultipleAccounts: true)
+    }
+    func loginFlows() async throws -> [LoginFlow] { throw Self.failure }
+    func capabilities() async throws -> JSONValue { throw Self.failure }
+    func logins() async throws -> [Login] { throw Self.failure }
+    func removeLogin(_ loginID: String, scope: RemoveScope) async throws -> Login? { throw Self.failure }
+    func startLogin(_ request: LoginStart) async throws -> StartedLogin { throw Self.failure }
 }
 
 /// Token IDs the test has revoked; the page asks on every request.

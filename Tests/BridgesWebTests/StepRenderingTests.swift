@@ -172,6 +172,41 @@ import Testing
         }
     }
 
+    @Test func anExpiredSessionSaysSoAndOffersToStartAgain() async throws {
+        let clock = ManualClock()
+        try await PageHarness.run(clock: AnyClock(clock)) { harness in
+            let browser = TestBrowser(harness)
+            try await browser.signIn()
+            let path = try await Self.start(browser, bridge: "demo-password", flow: "password")
+            clock.advance(by: .seconds(601))
+            await harness.service.maintain()
+            let page = try await browser.get(path)
+            #expect(page.body.contains("This sign-in expired"))
+            #expect(page.body.contains("It waited too long without any activity."))
+            #expect(page.body.contains("Start again"))
+            #expect(!page.body.contains("session_expired"))
+        }
+    }
+
+    @Test func anUnreachableBridgeIsExplainedWithAWayForward() async throws {
+        try await PageHarness.run(connectors: [UnreachableConnector()]) { harness in
+            let browser = TestBrowser(harness)
+            try await browser.signIn()
+            let overview = try await browser.get("/")
+            #expect(overview.body.contains("Down Bridge"))
+            #expect(overview.body.contains("Unavailable right now"))
+            #expect(overview.body.contains("did not answer (connection refused)."))
+            let connect = try await browser.get("/connect/sh-down")
+            #expect(connect.body.contains("Down Bridge is not available right now"))
+            let started = try await browser.post("/connect/sh-down", form: [("csrf", try await browser.csrf()), ("flow", "any")])
+            #expect(started.status == 502)
+            #expect(started.body.contains("Down Bridge cannot be reached"))
+            #expect(started.body.contains("Try again in a moment."))
+            #expect(started.body.contains("Back to all networks"))
+            #expect(!started.body.contains("bridge_unreachable"))
+        }
+    }
+
     @Test func cancellingEndsTheSessionOnTheServer() async throws {
         try await PageHarness.run { harness in
             let browser = TestBrowser(harness)
