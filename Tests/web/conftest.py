@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -104,7 +104,11 @@ class Page:
     # -- finding things as a person does --
 
     def wait(self, condition, message, timeout=WAIT):
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(lambda d: condition(), message)
+        # A page being replaced (a navigation, a live update) while it is read is read again.
+        return WebDriverWait(
+            self.driver, timeout, poll_frequency=0.05,
+            ignored_exceptions=(StaleElementReferenceException, NoSuchElementException),
+        ).until(lambda d: condition(), message)
 
     def heading(self):
         return self.driver.find_element(By.TAG_NAME, "h1").text

@@ -7,6 +7,7 @@ import subprocess
 import threading
 import urllib.request
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -84,8 +85,11 @@ def tab_to(page, predicate, limit=80):
     for _ in range(limit):
         ActionChains(page.driver).send_keys(Keys.TAB).perform()
         element = page.driver.switch_to.active_element
-        if predicate(element):
-            return element
+        try:
+            if predicate(element):
+                return element
+        except StaleElementReferenceException:
+            continue
     raise AssertionError("Tab never reached the element")
 
 
