@@ -196,7 +196,7 @@ class Page:
 
     def screen(self, name):
         """Checks the screen for accessibility (light and dark, 1280 and 360 px wide) and saves
-        its screenshots at 1280×800 and 390×844."""
+        its screenshots at 1280×800 (light and dark) and 390×844."""
         self.collect_urls()
         self.sources.append(self.driver.page_source)
         self.visited.append(self.path())
@@ -207,8 +207,8 @@ class Page:
         for scheme in ("light", "dark"):
             self.emulate(1280, 800, scheme)
             problems += [f"{scheme}: {p}" for p in self.driver.execute_script(A11Y)]
-            if scheme == "light":
-                self.driver.save_screenshot(str(SHOTS / f"{stem}-1280x800.png"))
+            suffix = "" if scheme == "light" else "-dark"
+            self.driver.save_screenshot(str(SHOTS / f"{stem}{suffix}-1280x800.png"))
         self.emulate(360, 740, "light", mobile=True)
         overflow = self.driver.execute_script(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
