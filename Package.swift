@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -92,7 +93,8 @@ let package = Package(
         .target(
             name: "BridgesServer",
             dependencies: [
-                "BridgesAPI", "BridgesCore", "BridgesStore", "BridgesDemo", "BridgesMautrix", "BridgesMatrix", "HTTPTransport",
+                "BridgesAPI", "BridgesCore", "BridgesStore", "BridgesDemo", "BridgesMautrix", "BridgesMatrix", "BridgesWeb",
+                "HTTPTransport",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
@@ -108,9 +110,21 @@ let package = Package(
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
         .target(
+            name: "BridgesWeb",
+            dependencies: [
+                "BridgesCore", "QRCode", "CurlParsing",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Templates"), .copy("Assets")],
+            swiftSettings: strict
+        ),
+        .target(name: "CurlParsing", swiftSettings: strict),
+        .target(
             name: "BridgesClient",
             dependencies: [
-                "BridgesAPI", "HTTPTransport",
+                "BridgesAPI", "HTTPTransport", "CurlParsing",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -177,6 +191,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], swiftSettings: strict),
+        .testTarget(
+            name: "BridgesWebTests",
+            dependencies: [
+                "BridgesWeb", "BridgesCore", "BridgesDemo", "BridgesTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "BridgesClientTests",
             dependencies: [

@@ -1,2 +1,3 @@
 @_exported import BridgesAPI
+@_exported import CurlParsing
 @_exported import HTTPTransport

@@ -4,6 +4,7 @@ import BridgesDemo
 import BridgesMatrix
 import BridgesMautrix
 import BridgesStore
+import BridgesWeb
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
@@ -115,13 +116,17 @@ public func buildApplication(
     if let demo {
         DemoRoutes(pages: DemoPages(environment: demo), service: service, tokens: tokens).register(on: router)
     }
+    let webPage = try await WebPage(
+        service: service, signIn: .server(tokens: tokens, users: components.users, matrix: matrix),
+        sessions: PageSessions(clock: components.clock), publicURL: { configuration.publicURL }, logger: logger)
+    webPage.register(on: router)
 
     let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
     webSocketRouter.add(middleware: VersionHeaderMiddleware())
     webSocketRouter.add(middleware: ErrorMiddleware(routes: routes))
     EventsSocket(
         service: service, tokens: tokens, bufferSize: configuration.eventBufferSize,
-        authenticationWindow: .seconds(10)
+        authenticationWindow: .seconds(10), pageUser: { await webPage.user(for: $0) }
     ).register(on: webSocketRouter)
 
     return Application(

@@ -19,6 +19,9 @@ struct EventsSocket {
     let bufferSize: Int
     /// How long a client without an `Authorization` header has to send its token.
     let authenticationWindow: Duration
+    /// The web page's hook (BridgesWeb): the user whose page session cookie the request
+    /// carries, only when its `Origin` is this server's own. Such a socket needs no token.
+    var pageUser: @Sendable (Request) async -> UserID? = { _ in nil }
 
     func register(on router: Router<BasicWebSocketRequestContext>) {
         let tokens = self.tokens
@@ -46,9 +49,11 @@ struct EventsSocket {
                 try? await outbound.close(.init(codeNumber: 4401), reason: "Unauthorized: the token is not valid.")
                 return
             }
-            credential = .granted(grant)
+            credential = .granted(grant.userID)
+        } else if let user = await pageUser(request) {
+            credential = .granted(user)
         } else {
-            credential = .firstMessage { @Sendable token in await tokens.grant(for: token) }
+            credential = .firstMessage { @Sendable token in await tokens.grant(for: token)?.userID }
         }
         try await connection.run(inbound: inbound, credential: credential, within: authenticationWindow)
     }
@@ -72,19 +77,19 @@ final class EventsConnection: Sendable {
 
     /// How a connection learns whom it serves.
     enum Credential: Sendable {
-        /// From the upgrade request's headers.
-        case granted(TokenGrant)
+        /// From the upgrade request: its token, or the web page's session cookie.
+        case granted(UserID)
         /// From the first message, which must carry a token this resolves.
-        case firstMessage(@Sendable (String) async -> TokenGrant?)
+        case firstMessage(@Sendable (String) async -> UserID?)
     }
 
     /// Runs until the client leaves, the server stops, or the client falls too far behind.
     func run(inbound: WebSocketInboundStream, credential: Credential, within window: Duration) async throws {
         let messages = MessageReader(inbound)
-        let grant: TokenGrant
+        let user: UserID
         switch credential {
         case .granted(let granted):
-            grant = granted
+            user = granted
         case .firstMessage(let authenticate):
             // A client that says nothing is closed when the window ends, which ends its read.
             let silence = Task { [outbound, clock = service.clock] in
@@ -100,10 +105,10 @@ final class EventsConnection: Sendable {
                 try? await outbound.close(.init(codeNumber: 4401), reason: "Unauthorized: send a valid token first.")
                 return
             }
-            grant = granted
+            user = granted
         }
         // Subscribed before `ready`, so nothing that happens after the client sees `ready` is missed.
-        let subscription = await service.subscribe(for: grant.userID, capacity: bufferSize)
+        let subscription = await service.subscribe(for: user, capacity: bufferSize)
         defer { subscription.cancel() }
         try await send(Components.Schemas.ReadyMessage(_type: .ready, version: 1, bridgeIDs: [], loginSessionIDs: []))
 
