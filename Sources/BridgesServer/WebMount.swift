@@ -39,6 +39,8 @@ extension PageSignIn {
             return PageIdentity(user: record.userID, tokenID: record.id)
         } catch let error as BridgesError where error.kind == .unauthorized {
             throw .rejected
+        } catch let error as BridgesError where error.kind == .forbidden || error.kind == .tooManyRequests {
+            throw .notAllowed(error.message)
         } catch let error as BridgesError {
             throw .unavailable(error.message)
         } catch {

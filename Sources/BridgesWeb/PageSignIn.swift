@@ -17,6 +17,8 @@ public struct PageIdentity: Sendable, Hashable {
 public enum PasswordSignInFailure: Error, Sendable, Hashable {
     /// The user ID or password is wrong.
     case rejected
+    /// The homeserver confirmed the user, but this server does not let them in; the text says why.
+    case notAllowed(String)
     /// The homeserver could not be asked; the text says what happened.
     case unavailable(String)
 }

@@ -61,6 +61,8 @@ extension WebPage {
                 return try signInForm(
                     request, next: next, notice: nil, error: "That Matrix ID or password is not right. Check them and try again.",
                     matrixUser: user, status: .unauthorized)
+            } catch .notAllowed(let reason) {
+                return try signInForm(request, next: next, notice: nil, error: reason, matrixUser: user, status: .forbidden)
             } catch .unavailable(let reason) {
                 return try signInForm(
                     request, next: next, notice: nil,

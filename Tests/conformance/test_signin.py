@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -439,3 +440,43 @@ def test_no_password_or_matrix_token_reaches_a_log_or_a_file(bridges: Bridges, h
         content = path.read_bytes()
         for secret in SECRETS:
             assert secret.encode() not in content, f"a secret is in {path}"
+
+
+# --- The web page -----------------------------------------------------------------------------
+
+
+def test_the_web_page_signs_in_with_a_matrix_password(homeserver: synapse.Synapse, bridges: Bridges):
+    user_id, password = new_user(homeserver, "alice-page")
+    outsider, outsider_password = new_user(homeserver, "page")
+    with httpx.Client(base_url=bridges.base_url, timeout=30) as browser:
+        form = browser.get("/signin")
+        assert form.status_code == 200
+        assert 'name="password"' in form.text, "the page offers Matrix sign-in when the server does"
+        nonce = re.search(r'name="nonce" value="([^"]+)"', form.text).group(1)
+        origin = {"Origin": bridges.base_url}
+
+        wrong = browser.post(
+            "/signin", data={"method": "password", "nonce": nonce, "next": "/", "user": user_id, "password": "wrong"},
+            headers=origin)
+        assert wrong.status_code == 401
+        assert "not right" in wrong.text
+
+        nonce = re.search(r'name="nonce" value="([^"]+)"', wrong.text).group(1)
+        refused = browser.post(
+            "/signin",
+            data={"method": "password", "nonce": nonce, "next": "/", "user": outsider, "password": outsider_password},
+            headers=origin)
+        assert refused.status_code == 403
+        assert "users.allow" in refused.text
+
+        nonce = re.search(r'name="nonce" value="([^"]+)"', refused.text).group(1)
+        signed_in = browser.post(
+            "/signin", data={"method": "password", "nonce": nonce, "next": "/", "user": user_id, "password": password},
+            headers=origin)
+        assert signed_in.status_code == 303, signed_in.text
+        overview = browser.get("/")
+        assert overview.status_code == 200
+        assert user_id in overview.text
+        assert password not in overview.text
+    # The page's own token acts as the user, and no Matrix session was left behind.
+    assert homeserver.devices(user_id) == []
