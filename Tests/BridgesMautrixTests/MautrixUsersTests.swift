@@ -89,6 +89,21 @@ import Testing
             let refused = await #expect(throws: BridgesError.self) { try await h.start(for: .bob) }
             #expect(refused?.kind == .conflict)
             #expect(refused?.code == "bridge_disabled")
+            // Every other route says the same: a state of the bridge for Bob, not a bridge failing
+            // (which would blame the shared secret, and which clients retry).
+            let attempts: [@Sendable () async throws -> Void] = [
+                { _ = try await h.service.logins(bridgeID: "sh-dummy", for: .bob) },
+                { _ = try await h.service.login(bridgeID: "sh-dummy", loginID: "alice-remote", for: .bob) },
+                { _ = try await h.service.loginFlows(bridgeID: "sh-dummy", for: .bob) },
+                { _ = try await h.service.capabilities(bridgeID: "sh-dummy", for: .bob) },
+                { _ = try await h.service.removeLogin(bridgeID: "sh-dummy", loginID: "x", scope: .allDevices, for: .bob) },
+            ]
+            for attempt in attempts {
+                let error = await #expect(throws: BridgesError.self) { try await attempt() }
+                #expect(error?.kind == .conflict)
+                #expect(error?.code == "bridge_disabled")
+                #expect(error?.message.contains("User does not have login permissions") == true)
+            }
             // Refusing Bob says nothing about Alice: her logins still work.
             #expect(try await h.logIn("alice-remote", for: .alice).status == .complete)
             #expect(try await h.service.bridge("sh-dummy", for: .alice).status == .available)
