@@ -76,11 +76,24 @@ public final class MautrixConnector: BridgeConnector {
         configuration.userID.map { $0 == user } ?? true
     }
 
-    public func describe(for user: UserID) async -> BridgeDescriptor {
-        var descriptor = BridgeDescriptor(
+    /// What the configuration alone says about the bridge, before the bridge is asked.
+    private var configuredDescriptor: BridgeDescriptor {
+        BridgeDescriptor(
             id: configuration.id, displayName: configuration.displayName ?? configuration.id,
             type: configuration.type ?? "mautrix", network: configuration.network, provider: configuration.provider,
             supportsMultipleAccounts: configuration.supportsMultipleAccounts)
+    }
+
+    /// The bridge's permissions refuse this user (others it may accept): the bridge is disabled
+    /// for them, which no retry changes.
+    private func refusal(of user: UserID, _ matrix: Provisioning.Error, name: String) -> BridgeDescriptor.Unavailability {
+        .init(
+            status: .disabled,
+            reason: "\(name) does not let \(user) connect accounts (the bridge said: \(matrix.error)). Ask its operator for login permission.")
+    }
+
+    public func describe(for user: UserID) async -> BridgeDescriptor {
+        var descriptor = configuredDescriptor
         do {
             let answer = try await whoami.value(for: user, maxAge: configuration.whoamiCacheAge)
             let network = answer.network
@@ -88,12 +101,9 @@ public final class MautrixConnector: BridgeConnector {
             descriptor.type = configuration.type ?? network?.networkID ?? "mautrix"
             descriptor.network = configuration.network ?? network?.displayname
         } catch ProvisioningFailure.status(403, let matrix) where matrix.errcode == "M_FORBIDDEN" {
-            // The bridge's permissions refuse this user; others it may accept.
-            descriptor.unavailable = .init(
-                status: .disabled,
-                reason: "\(descriptor.displayName) does not let \(user) connect accounts (the bridge said: \(matrix.error)). Ask its operator for login permission.")
+            descriptor.unavailable = refusal(of: user, matrix, name: descriptor.displayName)
         } catch {
-            descriptor.unavailable = .init(status: .temporarilyUnavailable, reason: upstreamError(error).message)
+            descriptor.unavailable = .init(status: .temporarilyUnavailable, reason: upstreamError(error, for: user).message)
         }
         return descriptor
     }
@@ -102,18 +112,18 @@ public final class MautrixConnector: BridgeConnector {
     /// costs no round trip, and a change on the bridge shows within the cache's age. Bridges whose
     /// whoami leaves them out are asked at `/v3/login/flows`.
     public func loginFlows(for user: UserID) async throws -> [LoginFlow] {
-        let answer = try await call { try await whoami.value(for: user, maxAge: configuration.whoamiCacheAge) }
+        let answer = try await call(for: user) { try await whoami.value(for: user, maxAge: configuration.whoamiCacheAge) }
         let flows: [Provisioning.Flow]
         if let listed = answer.loginFlows {
             flows = listed
         } else {
-            flows = try await call { () async throws -> Provisioning.Flows in try await client.get(["login", "flows"], for: user) }.flows
+            flows = try await call(for: user) { () async throws -> Provisioning.Flows in try await client.get(["login", "flows"], for: user) }.flows
         }
         return flows.map { LoginFlow(id: $0.id, name: $0.name, description: $0.description) }
     }
 
     public func capabilities(for user: UserID) async throws -> JSONValue {
-        var capabilities: JSONValue = try await call { try await client.get(["capabilities"], for: user) }
+        var capabilities: JSONValue = try await call(for: user) { try await client.get(["capabilities"], for: user) }
         // A network without group creation sends null; the contract wants an object.
         if case .object(var object) = capabilities {
             if object["group_creation"] == nil || object["group_creation"] == .null { object["group_creation"] = .object([:]) }
@@ -123,7 +133,7 @@ public final class MautrixConnector: BridgeConnector {
     }
 
     public func logins(for user: UserID) async throws -> [Login] {
-        let answer = try await call { try await whoami.value(for: user, maxAge: configuration.whoamiCacheAge) }
+        let answer = try await call(for: user) { try await whoami.value(for: user, maxAge: configuration.whoamiCacheAge) }
         let network = configuration.network ?? answer.network?.displayname
         return (answer.logins ?? []).map { MautrixMapping.login($0, bridgeID: configuration.id, network: network, logger: logger) }
     }
@@ -136,7 +146,7 @@ public final class MautrixConnector: BridgeConnector {
             await whoami.invalidate(user)
             return nil
         } catch {
-            throw upstreamError(error)
+            throw upstreamError(error, for: user)
         }
         await whoami.invalidate(user)
         return login
@@ -151,18 +161,19 @@ public final class MautrixConnector: BridgeConnector {
         } catch let ProvisioningFailure.status(status, error) where status != 401 && status != 403 {
             throw MautrixLoginProcess.loginFailure(status: status, error)
         } catch {
-            throw upstreamError(error)
+            throw upstreamError(error, for: request.user)
         }
         let process = MautrixLoginProcess(connector: self, user: request.user, first: first)
         return StartedLogin(process: process, firstStep: try MautrixMapping.step(first))
     }
 
-    /// Runs a call, turning what the bridge did wrong into an upstream error (502 on the wire).
-    func call<Value>(_ body: () async throws -> Value) async throws -> Value {
+    /// Runs a call for a user, turning what the bridge did wrong into an upstream error (502 on
+    /// the wire), and its refusing the user into the bridge being disabled for them.
+    func call<Value>(for user: UserID, _ body: () async throws -> Value) async throws -> Value {
         do {
             return try await body()
         } catch {
-            throw upstreamError(error)
+            throw upstreamError(error, for: user)
         }
     }
 
@@ -170,11 +181,15 @@ public final class MautrixConnector: BridgeConnector {
         await whoami.invalidate(user)
     }
 
-    func upstreamError(_ error: any Error) -> BridgesError {
+    func upstreamError(_ error: any Error, for user: UserID) -> BridgesError {
         let name = "Bridge '\(configuration.id)'"
         switch error {
         case let domain as BridgesError:
             return domain
+        case ProvisioningFailure.status(403, let matrix) where matrix.errcode == "M_FORBIDDEN":
+            // As `describe(for:)` lists it: the same answer on every route, never a bridge failure.
+            let descriptor = configuredDescriptor
+            return .bridgeUnavailable(descriptor, refusal(of: user, matrix, name: descriptor.displayName))
         case ProvisioningFailure.transport(let reason):
             return BridgesError.upstream("\(name) is unreachable at \(configuration.url): \(reason).", code: "bridge_unreachable")
         case ProvisioningFailure.invalidResponse(let what):

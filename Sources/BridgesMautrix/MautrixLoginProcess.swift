@@ -80,7 +80,7 @@ actor MautrixLoginProcess: LoginProcess {
             return Self.loginFailure(status: status, matrixError)
         case let failure as ProvisioningFailure:
             finished = true
-            return connector.upstreamError(failure)
+            return connector.upstreamError(failure, for: user)
         default:
             return error
         }

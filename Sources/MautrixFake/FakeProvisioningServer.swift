@@ -14,6 +14,10 @@ import Synchronization
 /// and a 2FA step for usernames that contain `2fa`. Bodies end with `\n` where Go's
 /// `json.Encoder` adds one; `{}` and the 404/405 routing errors don't, as in mautrix.
 ///
+/// Like a bridge with several users, it keeps each user's logins and login processes apart and
+/// lets in only the users its permissions allow (by default the one `userID`); anyone else gets
+/// `403 M_FORBIDDEN "User does not have login permissions"`.
+///
 /// The logins and login processes are a value (`LoginStateMachine`); this class owns it behind a
 /// lock, parks the requests it says to wait, and answers them when it says so.
 public final class FakeProvisioningServer: Sendable {
@@ -34,22 +38,45 @@ public final class FakeProvisioningServer: Sendable {
         case slow(Duration)
     }
 
+    /// One request as it arrived, with the user it acted for (`user_id`, decoded; `nil` when absent).
+    public struct RecordedRequest: Sendable, Equatable {
+        public let method: String
+        public let path: String
+        public let query: String?
+        public let userID: String?
+
+        /// "METHOD /_matrix/provision/...?query", path and query as sent.
+        public var line: String { "\(method) \(path)" + (query.map { "?\($0)" } ?? "") }
+    }
+
     public let generation: Generation
     public let secret: String
+    /// The bridge's default user: the one the inspection and control calls without a user act
+    /// for, and whose server is the bridge's own.
     public let userID: String
+    /// Who may use the provisioning API.
+    public let permittedUsers: Set<String>
+
+    /// The server part of `userID`: the bridge's homeserver, which `/v3/whoami` names.
+    var homeServer: String {
+        userID.split(separator: ":", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+    }
 
     let state: Mutex<ServerState>
     private let listener: FakeListener
 
+    /// `permittedUsers`: who has login permission; `nil` permits `userID` alone.
     /// `shutdownGrace`: how long `stop()` lets a request that is still being answered run
     /// before cancelling it.
     public init(
         generation: Generation, secret: String = "fake-provisioning-secret-0123456789",
-        userID: String = "@alice:example.test", shutdownGrace: Duration = .seconds(2)
+        userID: String = "@alice:example.test", permittedUsers: Set<String>? = nil,
+        shutdownGrace: Duration = .seconds(2)
     ) {
         self.generation = generation
         self.secret = secret
         self.userID = userID
+        self.permittedUsers = permittedUsers ?? [userID]
         self.state = Mutex(ServerState(machine: LoginStateMachine(generation: generation)))
         self.listener = FakeListener(shutdownGrace: shutdownGrace)
     }
@@ -111,13 +138,21 @@ public final class FakeProvisioningServer: Sendable {
     // MARK: Inspection
 
     /// Requests received so far, as "METHOD /_matrix/provision/...?query" (path and query as sent).
-    public var requests: [String] { state.withLock { $0.requests } }
+    public var requests: [String] { state.withLock { $0.requests.map(\.line) } }
+
+    /// Requests received so far, with the user each named.
+    public var recordedRequests: [RecordedRequest] { state.withLock { $0.requests } }
 
     /// Bodies of the `POST .../v3/login/step/...` requests received so far, in order ("" when empty).
     public var stepBodies: [String] { state.withLock { $0.stepBodies } }
 
-    /// IDs of the current logins (what `GET /v3/logins` answers).
-    public var loginIDs: [String] { state.withLock { $0.machine.logins.map(\.id) } }
+    /// IDs of the default user's current logins (what `GET /v3/logins` answers them).
+    public var loginIDs: [String] { loginIDs(of: userID) }
+
+    /// IDs of a user's current logins.
+    public func loginIDs(of user: String) -> [String] {
+        state.withLock { $0.machine.logins(of: user).map(\.id) }
+    }
 
     /// Waits (yielding, not sleeping) until `count` display-and-wait long-polls have been parked
     /// since the start, answered or not, so a test acts once its client is actually waiting
@@ -137,22 +172,25 @@ public final class FakeProvisioningServer: Sendable {
     /// Every login process now showing a display-and-wait step (`qr` or `displayandwait`) gets a
     /// new code: a pending long-poll returns the same step ID with new data (`qr-payload-<n+1>`).
     /// Without a long-poll in progress the refresh is queued for the process's next poll; with no
-    /// such process at all it is kept for the next one started.
-    public func refreshQR() { run { $0.machine.broadcast(.refresh) } }
+    /// such process at all it is kept for the next one started. `user` limits it to that user's
+    /// processes; `nil` reaches everyone's.
+    public func refreshQR(for user: String? = nil) { run { $0.machine.broadcast(.refresh, to: user) } }
 
     /// Every login process now showing a display-and-wait step completes (`qr-user`/`daw-user`),
-    /// queued like `refreshQR()`.
-    public func scanQR() { run { $0.machine.broadcast(.scan) } }
+    /// queued and limited like `refreshQR(for:)`.
+    public func scanQR(for user: String? = nil) { run { $0.machine.broadcast(.scan, to: user) } }
 
-    /// Sets the bridge state `/v3/whoami` reports for a login, creating the login if it is absent.
-    /// `error` (an extra, optional) also sets the TTL to 3600 as bridgev2 does.
+    /// Sets the bridge state `/v3/whoami` reports for a login of `user` (default: `userID`),
+    /// creating the login if it is absent. `error` (an extra, optional) also sets the TTL to 3600
+    /// as bridgev2 does.
     public func setState(
         loginID: String, stateEvent: String, userAction: String? = nil, message: String? = nil,
-        error: String? = nil
+        error: String? = nil, user: String? = nil
     ) {
         state.withLock { s in
             s.machine.setState(
-                loginID: loginID, stateEvent: stateEvent, userAction: userAction, message: message, error: error)
+                loginID: loginID, userID: user ?? userID, stateEvent: stateEvent, userAction: userAction,
+                message: message, error: error)
         }
     }
 
@@ -218,7 +256,7 @@ struct ServerState {
 
     var machine: LoginStateMachine
     var fault: FakeProvisioningServer.Fault = .none
-    var requests: [String] = []
+    var requests: [FakeProvisioningServer.RecordedRequest] = []
     var stepBodies: [String] = []
     var parked: [UInt64: CheckedContinuation<LoginStateMachine.Outcome, Never>] = [:]
     /// Waiter IDs handed out but not parked yet, and whether their client already left.

@@ -27,12 +27,13 @@ struct FakeResponder: HTTPResponder {
         let method = request.method.rawValue
         let path = request.uri.path
         let query = request.uri.query
-        let line = "\(method) \(path)" + (query.map { "?\($0)" } ?? "")
+        let parameters = Query.parse(query)
+        let caller = parameters["user_id"]
         var buffer = try await request.body.collect(upTo: 16 << 20)
         let body = buffer.readString(length: buffer.readableBytes) ?? ""
         let isStep = method == "POST" && path.hasPrefix(Self.prefix + "v3/login/step/")
         let fault = server.state.withLock { s in
-            s.requests.append(line)
+            s.requests.append(.init(method: method, path: path, query: query, userID: caller))
             if isStep { s.stepBodies.append(body) }
             return s.fault
         }
@@ -58,11 +59,12 @@ struct FakeResponder: HTTPResponder {
 
         if method == "OPTIONS" { return makeResponse(Reply(200, "")) }
         guard path.hasPrefix(Self.prefix) else { return makeResponse(.unrecognized) }
-        if let denied = authenticate(request) { return makeResponse(denied) }
+        if let denied = authenticate(request, user: caller) { return makeResponse(denied) }
+        // Permitted, so present.
+        let user = caller ?? ""
 
         let segments = path.dropFirst(Self.prefix.count).split(separator: "/", omittingEmptySubsequences: false)
             .map { String($0).removingPercentEncoding ?? String($0) }
-        let parameters = Query.parse(query)
         guard let route = Route(segments: segments, generation: server.generation) else {
             return makeResponse(.unrecognized)
         }
@@ -71,30 +73,32 @@ struct FakeResponder: HTTPResponder {
         let reply: Reply
         switch route {
         case .whoami:
-            reply = server.state.withLock { $0.machine.whoami(userID: server.userID) }
+            reply = server.state.withLock { $0.machine.whoami(userID: user, homeServer: server.homeServer) }
         case .capabilities:
             reply = Reply(json: Canned.capabilities)
         case .flows:
             reply = Reply(json: .object([("flows", Canned.flows)]))
         case .logins:
             reply = server.state.withLock { s in
-                Reply(json: .object([("login_ids", .array(s.machine.logins.map { .string($0.id) }))]))
+                Reply(json: .object([("login_ids", .array(s.machine.logins(of: user).map { .string($0.id) }))]))
             }
         case .start(let flowID):
-            reply = server.state.withLock { $0.machine.start(flowID: flowID, override: parameters["login_id"]) }
+            reply = server.state.withLock {
+                $0.machine.start(flowID: flowID, override: parameters["login_id"], userID: user)
+            }
         case .cancel(let processID):
             var answer = Reply(200, "")
             server.run { s in
-                let (cancelled, wakeups) = s.machine.cancel(processID: processID)
+                let (cancelled, wakeups) = s.machine.cancel(processID: processID, userID: user)
                 answer = cancelled
                 return wakeups
             }
             reply = answer
         case .logout(let loginID):
-            reply = server.state.withLock { $0.machine.logout(loginID: loginID) }
+            reply = server.state.withLock { $0.machine.logout(loginID: loginID, userID: user) }
         case .step(let processID, let stepID, let stepType):
             let submission = LoginStateMachine.StepSubmission(
-                processID: processID, stepID: stepID, stepType: stepType, txnID: parameters["txn_id"] ?? "",
+                userID: user, processID: processID, stepID: stepID, stepType: stepType, txnID: parameters["txn_id"] ?? "",
                 body: body)
             switch await server.suspend(context: context, register: { $0.submit(submission, waiter: $1) }) {
             case .reply(let answer):
@@ -109,13 +113,13 @@ struct FakeResponder: HTTPResponder {
     }
 
     /// bridgev2's `AuthMiddleware`: the shared secret as a bearer token, then `user_id` must be
-    /// the one user allowed to log in.
-    private func authenticate(_ request: Request) -> Reply? {
+    /// a user with login permission.
+    private func authenticate(_ request: Request, user: String?) -> Reply? {
         var token = request.headers[.authorization] ?? ""
         if token.hasPrefix("Bearer ") { token.removeFirst("Bearer ".count) }
         if token.isEmpty { return Reply(error: "M_MISSING_TOKEN", "Missing auth token", status: 401) }
         if token != server.secret { return Reply(error: "M_UNKNOWN_TOKEN", "Invalid auth token", status: 401) }
-        if Query.parse(request.uri.query)["user_id"] != server.userID {
+        guard let user, server.permittedUsers.contains(user) else {
             return Reply(error: "M_FORBIDDEN", "User does not have login permissions", status: 403)
         }
         return nil

@@ -1,6 +1,8 @@
 /// One login process the bridge runs (`login_id` upstream), between `login/start` and its end.
 struct LoginProcess {
     let id: String
+    /// Who started it: only they may step or cancel it.
+    let userID: String
     let flow: String
     let override: String?
     var next: Step

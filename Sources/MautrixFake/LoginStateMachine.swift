@@ -6,6 +6,9 @@
 /// Both protocol generations share the logins and the connector's behaviour (dummybridge's);
 /// they differ in how a step request is checked and whether a display-and-wait step outlives its
 /// long-poll, which `submitOld` and `submitNew` keep apart.
+///
+/// Logins and login processes belong to the Matrix user who made them, as on a bridge: another
+/// user's are answered exactly like missing ones (404 `Login not found`).
 struct LoginStateMachine {
     /// A request parked by the server, to be answered later.
     enum WaiterKind { case hang, poll(processID: String) }
@@ -23,6 +26,7 @@ struct LoginStateMachine {
     }
 
     struct StepSubmission: Sendable {
+        let userID: String
         let processID: String
         let stepID: String
         let stepType: String
@@ -34,11 +38,14 @@ struct LoginStateMachine {
     private enum Tombstone { case completed, cancelled }
 
     let generation: FakeProvisioningServer.Generation
-    private(set) var logins: [FakeLogin] = []
+    /// Each user's logins, in the order they were made.
+    private var loginsByUser: [String: [FakeLogin]] = [:]
     private var processes: [String: LoginProcess] = [:]
-    private var tombstones: [String: Tombstone] = [:]
-    /// QR events that came when no process showed a code, for the next one started.
-    private var unclaimed: [QREvent] = []
+    /// New generation: what became of a process, and whose it was.
+    private var tombstones: [String: (userID: String, tombstone: Tombstone)] = [:]
+    /// QR events that came when no process showed a code, for the next one started (by the
+    /// event's user, or by anyone when it names none).
+    private var unclaimed: [(event: QREvent, userID: String?)] = []
     private var waiters: [UInt64: WaiterKind] = [:]
     /// Wakeups of the input being handled, handed to the server when it returns.
     private var wakeups: [Wakeup] = []
@@ -53,27 +60,34 @@ struct LoginStateMachine {
 
     // MARK: Read-only endpoints and control
 
-    func whoami(userID: String) -> Reply {
-        let server = userID.split(separator: ":", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
-        return Reply(
+    func logins(of userID: String) -> [FakeLogin] {
+        loginsByUser[userID] ?? []
+    }
+
+    /// `homeServer` is the bridge's own server, which names its bot; the logins are the caller's.
+    func whoami(userID: String, homeServer: String) -> Reply {
+        Reply(
             json: .object([
-                ("network", Canned.network), ("login_flows", Canned.flows), ("homeserver", .string(server)),
-                ("bridge_bot", .string("@dummybot:\(server)")), ("command_prefix", .string("!dummy")),
-                ("logins", .array(logins.map(\.json))),
+                ("network", Canned.network), ("login_flows", Canned.flows), ("homeserver", .string(homeServer)),
+                ("bridge_bot", .string("@dummybot:\(homeServer)")), ("command_prefix", .string("!dummy")),
+                ("logins", .array(logins(of: userID).map(\.json))),
             ]))
     }
 
-    mutating func logout(loginID: String) -> Reply {
+    mutating func logout(loginID: String, userID: String) -> Reply {
         if loginID == "all" {
-            logins.removeAll()
+            loginsByUser[userID] = nil
         } else {
-            guard logins.contains(where: { $0.id == loginID }) else { return .loginNotFound }
-            logins.removeAll { $0.id == loginID }
+            guard logins(of: userID).contains(where: { $0.id == loginID }) else { return .loginNotFound }
+            loginsByUser[userID]?.removeAll { $0.id == loginID }
         }
         return Reply(200, "{}")
     }
 
-    mutating func setState(loginID: String, stateEvent: String, userAction: String?, message: String?, error: String?) {
+    mutating func setState(
+        loginID: String, userID: String, stateEvent: String, userAction: String?, message: String?, error: String?
+    ) {
+        var logins = self.logins(of: userID)
         var login = logins.first { $0.id == loginID } ?? FakeLogin(id: loginID, name: loginID)
         login.stateEvent = stateEvent
         login.timestamp = FakeLogin.unixNow()
@@ -85,12 +99,13 @@ struct LoginStateMachine {
         } else {
             logins.append(login)
         }
+        loginsByUser[userID] = logins
     }
 
     // MARK: Login processes
 
-    mutating func start(flowID: String, override: String?) -> Reply {
-        if let override, !override.isEmpty, !logins.contains(where: { $0.id == override }) {
+    mutating func start(flowID: String, override: String?, userID: String) -> Reply {
+        if let override, !override.isEmpty, !logins(of: userID).contains(where: { $0.id == override }) {
             return .loginNotFound
         }
         let step: Step
@@ -106,18 +121,21 @@ struct LoginStateMachine {
         }
         let id = Random.id()
         var process = LoginProcess(
-            id: id, flow: flowID, override: override.flatMap { $0.isEmpty ? nil : $0 }, next: withTxn(step))
+            id: id, userID: userID, flow: flowID, override: override.flatMap { $0.isEmpty ? nil : $0 },
+            next: withTxn(step))
         if step.type == "display_and_wait" {
-            process.pending = unclaimed
-            unclaimed.removeAll()
+            let claimed = unclaimed.filter { $0.userID == nil || $0.userID == userID }
+            process.pending = claimed.map(\.event)
+            unclaimed.removeAll { $0.userID == nil || $0.userID == userID }
         }
         processes[id] = process
         return Reply(json: process.next.json(processID: id, generation: generation))
     }
 
-    mutating func cancel(processID: String) -> (Reply, [Wakeup]) {
-        guard var process = processes.removeValue(forKey: processID) else { return (.loginNotFound, []) }
-        tombstones[processID] = .cancelled
+    mutating func cancel(processID: String, userID: String) -> (Reply, [Wakeup]) {
+        guard var process = processes[processID], process.userID == userID else { return (.loginNotFound, []) }
+        processes.removeValue(forKey: processID)
+        tombstones[processID] = (userID, .cancelled)
         wakeWaiters(of: &process, with: .cancelled)
         return (Reply(200, "{}"), drain())
     }
@@ -140,7 +158,9 @@ struct LoginStateMachine {
     /// mautrix-go v0.26 `PostLoginStep`: IDs and type first, then the body, then the connector,
     /// all inside the request.
     private mutating func submitOld(_ submission: StepSubmission, waiter: UInt64) {
-        guard var process = processes[submission.processID] else { return answer(waiter, .loginNotFound) }
+        guard var process = process(submission.processID, of: submission.userID) else {
+            return answer(waiter, .loginNotFound)
+        }
         if process.next.stepID != submission.stepID { return answer(waiter, .badState("Step ID does not match")) }
         if process.next.type != submission.stepType { return answer(waiter, .badState("Step type does not match")) }
         if process.next.type == "display_and_wait" {
@@ -158,8 +178,9 @@ struct LoginStateMachine {
 
     /// mautrix-go v0.30 `PostLoginStep` + `doLoginStep`.
     private mutating func submitNew(_ submission: StepSubmission, waiter: UInt64) {
-        guard var process = processes[submission.processID] else {
-            switch tombstones[submission.processID] {
+        guard var process = process(submission.processID, of: submission.userID) else {
+            let ended = tombstones[submission.processID].flatMap { $0.userID == submission.userID ? $0.tombstone : nil }
+            switch ended {
             case .completed: return answer(waiter, .alreadyFinished)
             case .cancelled: return answer(waiter, .cancelled)
             case nil: return answer(waiter, .loginNotFound)
@@ -200,6 +221,11 @@ struct LoginStateMachine {
             return
         }
         answer(waiter, runInput(input, on: &process))
+    }
+
+    /// The user's running process; another user's is as good as missing.
+    private func process(_ id: String, of userID: String) -> LoginProcess? {
+        processes[id].flatMap { $0.userID == userID ? $0 : nil }
     }
 
     /// dummybridge's `SubmitUserInput`/`SubmitCookies`, plus the fake's 2FA step.
@@ -245,6 +271,7 @@ struct LoginStateMachine {
     }
 
     private mutating func complete(_ process: inout LoginProcess, loginID: String, name: String) -> Reply {
+        var logins = self.logins(of: process.userID)
         if let index = logins.firstIndex(where: { $0.id == loginID }) {
             let email = logins[index].email
             logins[index] = FakeLogin(id: loginID, name: name)
@@ -255,10 +282,11 @@ struct LoginStateMachine {
         if let override = process.override, override != loginID {
             logins.removeAll { $0.id == override }
         }
+        loginsByUser[process.userID] = logins
         process.previous = process.next
         process.next = withTxn(Canned.completeStep(loginID))
         processes.removeValue(forKey: process.id)
-        if generation == .new { tombstones[process.id] = .completed }
+        if generation == .new { tombstones[process.id] = (process.userID, .completed) }
         let reply = Reply(json: process.next.json(processID: process.id, generation: generation))
         wakeWaiters(of: &process, with: reply)
         return reply
@@ -284,10 +312,13 @@ struct LoginStateMachine {
 
     // MARK: QR events
 
-    mutating func broadcast(_ event: QREvent) -> [Wakeup] {
-        let ids = processes.values.filter { $0.next.type == "display_and_wait" }.map(\.id)
+    /// `userID` limits the event to that user's processes; `nil` reaches everyone's.
+    mutating func broadcast(_ event: QREvent, to userID: String?) -> [Wakeup] {
+        let ids = processes.values.filter { process in
+            process.next.type == "display_and_wait" && (userID == nil || process.userID == userID)
+        }.map(\.id)
         if ids.isEmpty {
-            unclaimed.append(event)
+            unclaimed.append((event, userID))
             return []
         }
         for id in ids {

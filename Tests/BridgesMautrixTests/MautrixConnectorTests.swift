@@ -1,84 +1,9 @@
 import BridgesCore
 import BridgesMautrix
-import BridgesStore
 import BridgesTestSupport
 import Foundation
 import MautrixFake
-import Logging
 import Testing
-
-/// A service with one mautrix connector pointed at a fake bridge of the given generation.
-struct MautrixHarness {
-    let fake: FakeProvisioningServer
-    let service: BridgesService
-    let connector: MautrixConnector
-    /// The connector's clock: advancing it past the cache age makes the next read ask the bridge.
-    let clock: ManualClock
-
-    static func run(
-        _ generation: FakeProvisioningServer.Generation, secret: String? = nil, readTimeout: Duration = .seconds(5),
-        displayWait: Duration = .seconds(5), serviceClock: AnyClock = .continuous,
-        _ body: @Sendable (MautrixHarness) async throws -> Void
-    ) async throws {
-        let fake = FakeProvisioningServer(generation: generation)
-        let url = try await fake.start()
-        let clock = ManualClock()
-        let connector = MautrixConnector(
-            configuration: MautrixBridgeConfiguration(
-                id: "sh-dummy", url: url, sharedSecret: secret ?? fake.secret,
-                connectTimeout: .seconds(2), readTimeout: readTimeout),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: AnyClock(clock))
-        let service = BridgesService(
-            connectors: [connector], store: try SQLiteStore.inMemory(owner: .alice), policy: SessionPolicy(displayWait: displayWait),
-            listingTimeout: .seconds(1), clock: serviceClock,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let harness = MautrixHarness(fake: fake, service: service, connector: connector, clock: clock)
-        do {
-            try await body(harness)
-        } catch {
-            await service.shutdown()
-            await fake.stop()
-            throw error
-        }
-        await service.shutdown()
-        await fake.stop()
-    }
-
-    func start(_ flowID: String? = "password", loginID: String? = nil) async throws -> LoginSession {
-        try await service.createSession(bridgeID: "sh-dummy", flowID: flowID, loginID: loginID, accountID: nil, for: .alice).session
-    }
-
-    func submit(_ session: LoginSession, _ fields: [String: String], type: StepKind = .userInput) async throws -> LoginSession {
-        try await service.submit(
-            bridgeID: "sh-dummy", sessionID: session.id, stepID: try #require(session.currentStep?.id),
-            StepSubmission(type: type, fields: fields), for: .alice
-        ).session
-    }
-
-    func current(_ session: LoginSession) async throws -> LoginSession {
-        try await service.session(bridgeID: "sh-dummy", id: session.id, for: .alice).session
-    }
-
-    /// Reads the session until `condition` holds, for changes the background long-poll makes;
-    /// the suite's time limit ends a wait for a change that never comes.
-    func eventually(_ session: LoginSession, _ condition: (LoginSession) -> Bool) async throws -> LoginSession {
-        var latest = try await current(session)
-        while !condition(latest) {
-            try? await Task.sleep(for: .milliseconds(1))
-            latest = try await current(session)
-        }
-        return latest
-    }
-
-    /// Makes the cached `/v3/whoami` answer too old, so the next read sees the bridge's changes.
-    func expireWhoami() {
-        clock.advance(by: .seconds(3))
-    }
-
-    func stepRequests() -> [String] {
-        fake.requests.filter { $0.contains("/login/step/") }
-    }
-}
 
 @Suite(.timeLimit(.minutes(1))) struct MautrixConnectorTests {
     static let generations: [FakeProvisioningServer.Generation] = [.old, .new]

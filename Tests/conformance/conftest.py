@@ -24,6 +24,9 @@ TOKEN = os.environ.get("BEEPER_ACCESS_TOKEN", "")
 CLI = os.environ.get("BRIDGES_CLI", "")
 MAUTRIX_BRIDGE = os.environ.get("BRIDGES_MAUTRIX_BRIDGE", "")
 FAKE_BRIDGE_CONTROL = os.environ.get("FAKE_BRIDGE_CONTROL", "")
+# The running server's data directory, for the `bridges` commands that manage it on its machine
+# (`user add`, `token create --user`). Not a BRIDGES_ variable: those configure the tool itself.
+DATA_DIR = os.environ.get("CONFORMANCE_DATA_DIR", "")
 
 TERMINAL = ("complete", "cancelled", "failed")
 
@@ -32,6 +35,10 @@ needs_server = pytest.mark.skipif(
     reason="BEEPER_BASE_URL and BEEPER_ACCESS_TOKEN must point at a running Bridges server (use run.sh)",
 )
 needs_cli = pytest.mark.skipif(not (CLI and BASE_URL and TOKEN), reason="run through run.sh")
+needs_local_data = pytest.mark.skipif(
+    not (CLI and BASE_URL and TOKEN and DATA_DIR),
+    reason="run through run.sh, which gives the tests the server's data directory",
+)
 needs_fake_bridge = pytest.mark.skipif(
     not (BASE_URL and TOKEN and MAUTRIX_BRIDGE and FAKE_BRIDGE_CONTROL),
     reason="run through run.sh, which starts a fake mautrix bridge behind the server",
