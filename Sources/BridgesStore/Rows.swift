@@ -3,12 +3,12 @@ import Foundation
 import GRDB
 
 /// The tables' rows as GRDB records. Dates are stored as seconds since 1970, as the first
-/// schema did, so databases written by earlier releases read unchanged.
+/// schema did, so that they compare with the numbers the queries bind (see "v3-numeric-dates").
 protocol TimestampedRow: Codable, FetchableRecord, PersistableRecord {}
 
 extension TimestampedRow {
-    static var databaseDateEncodingStrategy: DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
-    static var databaseDateDecodingStrategy: DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
+    public static func databaseDateDecodingStrategy(for column: String) -> DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
 }
 
 /// A login session's record: status, error and IDs, never a step's content or a typed value.

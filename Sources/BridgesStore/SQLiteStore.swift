@@ -95,6 +95,21 @@ public final class SQLiteStore: Store {
                     """,
                 arguments: [owner.rawValue, Date().timeIntervalSince1970, owner.rawValue, owner.rawValue, owner.rawValue])
         }
+        // Releases built on GRDB 7 declared the date strategy above under GRDB 6's name, which
+        // GRDB 7 does not read, so records went in with dates as text and no comparison with a
+        // number (deleting old sessions) ever matched them. Dates become numbers again, to the millisecond the text kept.
+        migrator.registerMigration("v3-numeric-dates") { db in
+            for (table, column) in [
+                ("login_session", "created_at"), ("login_session", "updated_at"), ("login", "updated_at"),
+                ("access_token", "created_at"), ("matrix_user", "created_at"),
+            ] {
+                try db.execute(
+                    sql: """
+                        UPDATE \(table) SET \(column) = round((julianday(\(column)) - 2440587.5) * 86400000.0) / 1000.0
+                        WHERE typeof(\(column)) = 'text'
+                        """)
+            }
+        }
         return migrator
     }
 
